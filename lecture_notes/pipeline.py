@@ -1,0 +1,266 @@
+"""Runs the stages in order, frees each model before the next, caches each stage's result, reports progress.
+
+media -> slides (+OCR) -> transcript -> sentences/chunks/chapters -> chunk notes -> merge -> render.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import logging
+import os
+import re
+import tempfile
+import time
+import urllib.parse
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
+
+from . import __version__
+from .backends import base as registry
+from .cache import StageCache, cached_sha256, make_key
+from .config import BuildConfig
+from .errors import InputError, NoAudioError
+from .output import StagingDir, check_target, clean_stale
+from .types import LectureNotes, MediaInfo, Slide, SourceInfo, Transcript
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[str, float, float], None]
+STAGES = ("slides", "transcript", "notes", "render")
+
+
+@dataclass
+class BuildResult:
+    """What a build produced: the final folder, the notes, the files written, and per-stage facts."""
+
+    out_dir: Path
+    notes: LectureNotes
+    files: List[Path]
+    cache_hits: Dict[str, bool] = field(default_factory=dict)
+    timings: Dict[str, float] = field(default_factory=dict)
+
+
+def _noop(stage: str, done: float, total: float) -> None:
+    pass
+
+
+def _backend_opts(config: BuildConfig, kind: str, **defaults: Any) -> Dict[str, Any]:
+    opts = dict(defaults)
+    opts.update(config.options_for(kind))
+    return opts
+
+
+def _cache_for(config: BuildConfig) -> StageCache:
+    root = Path(config.cache_dir)
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+        probe = root / f".write-test-{os.getpid()}"
+        probe.write_text("")
+        probe.unlink()
+    except OSError as exc:
+        fallback = Path(tempfile.gettempdir()) / "lecture-notes-cache"
+        log.warning("cache folder %s is not writable (%s); using %s", root, exc, fallback)
+        root = fallback
+    return StageCache(root, enabled=config.use_cache)
+
+
+def _title(config: BuildConfig, slides: Sequence[Slide]) -> str:
+    if config.title:
+        return config.title
+    if slides and slides[0].title and slides[0].start < 30 and 2 <= len(slides[0].title) <= 120:
+        return slides[0].title
+    stem = re.sub(r"[_\-.]+", " ", Path(config.input).stem).strip()
+    return stem[:1].upper() + stem[1:] if stem else "Lecture"
+
+
+def _slides_stage(config: BuildConfig, info: MediaInfo, sha: str, cache: StageCache,
+                  progress: Progress) -> Tuple[Tuple[Slide, ...], Optional[Path], bool]:
+    """Detect slide changes, OCR keyframes. Returns (slides, folder holding slides/*.jpg, cache hit)."""
+    if not info.has_video:
+        return (), None, False
+    from . import media, ocr, slides as slides_mod
+
+    ocr_opts = _backend_opts(config, "ocr")
+    key = make_key("slides", sha, config.frame_rate, config.frame_max_side, config.ocr_backend, ocr_opts)
+    hit, value = cache.get("slides", key)
+    if hit:
+        progress("slides", 1, 1)
+        return value, cache.entry_dir("slides", key), True
+
+    total = max(info.duration, 1e-6)
+
+    def frames():
+        for fr in media.iter_frames(info.path, fps=config.frame_rate, max_side=config.frame_max_side):
+            progress("slides", min(fr.t, total), total)
+            yield fr
+
+    spans = slides_mod.detect_slides(frames(), duration=info.duration)
+    work = cache.stage_dir("slides", key)
+    try:
+        engine = registry.create("ocr", config.ocr_backend, **ocr_opts)
+        try:
+            full_res = (lambda t: media.frame_at(info.path, t)) if hasattr(media, "frame_at") else None
+            kwargs = {"full_res": full_res} if full_res is not None else {}
+            slides = tuple(ocr.read_slides(spans, engine, work, **kwargs))
+        finally:
+            engine.close()
+
+        def move_images(folder: Path) -> None:
+            src = work / "slides"
+            if src.is_dir():
+                os.replace(src, folder / "slides")
+
+        entry = cache.put("slides", key, slides, write_files=move_images)
+    finally:
+        import shutil
+
+        shutil.rmtree(work, ignore_errors=True)
+    progress("slides", total, total)
+    return slides, entry, False
+
+
+def _transcript_stage(config: BuildConfig, info: MediaInfo, sha: str, transcript_path: Optional[Path],
+                      slides: Sequence[Slide], cache: StageCache, progress: Progress) -> Tuple[Transcript, bool]:
+    from . import transcribe
+
+    if transcript_path is not None:
+        from .subtitles import load_transcript
+
+        transcript = load_transcript(transcript_path)
+        progress("transcript", 1, 1)
+        return transcript, False
+    prompt = transcribe.slide_prompt(slides) if (config.slide_prompt and slides) else None
+    asr_opts = _backend_opts(config, "asr", model=config.asr_model, cpu_threads=config.cpu_threads)
+    if config.asr_backend == "faster-whisper":
+        asr_opts.setdefault("cache_dir", str(Path(config.cache_dir) / "models"))
+    key = make_key("transcript", sha, config.asr_backend, asr_opts, config.language, prompt)
+    hit, value = cache.get("transcript", key)
+    if hit:
+        progress("transcript", 1, 1)
+        return value, True
+    from .media import load_audio
+
+    audio = load_audio(info.path)
+    total = max(len(audio) / 16000.0, 1e-6)
+    backend = registry.create("asr", config.asr_backend, **asr_opts)
+    try:
+        transcript = transcribe.transcribe(audio, backend, language=config.language, initial_prompt=prompt,
+                                           progress=lambda done: progress("transcript", min(done, total), total))
+    finally:
+        backend.close()
+        del audio
+    progress("transcript", total, total)
+    cache.put("transcript", key, transcript)
+    return transcript, False
+
+
+def _notes_stage(config: BuildConfig, info: MediaInfo, sha: str, transcript: Transcript,
+                 slides: Sequence[Slide], title: str, cache: StageCache, progress: Progress,
+                 extra_key: Any) -> Tuple[LectureNotes, bool]:
+    from . import chunking, merge, notes as notes_mod
+
+    emb_opts = _backend_opts(config, "embedder")
+    notes_opts = _backend_opts(config, "notes")
+    key = make_key("notes", sha, extra_key, config.window, config.embedder_backend, emb_opts,
+                   config.notes_backend, notes_opts, title)
+    hit, value = cache.get("notes", key)
+    if hit:
+        progress("notes", 1, 1)
+        return value, True
+    if not transcript.segments or not transcript.text.strip():
+        raise InputError(f"no speech was found in {info.path.name}; check that the audio track has speech "
+                         f"or give a transcript with --transcript FILE")
+    embedder = registry.create("embedder", config.embedder_backend, **emb_opts)
+    try:
+        sentences = chunking.split_sentences(transcript)
+        duration = max(info.duration, sentences[-1].end if sentences else 0.0)
+        chunks = chunking.make_chunks(sentences, slides, config.window)
+        spans = chunking.find_chapters(sentences, slides, embedder, duration=duration)
+        writer = registry.create("notes", config.notes_backend, embedder=embedder, **notes_opts)
+        try:
+            chunk_notes = notes_mod.write_notes(
+                chunks, writer, progress=lambda done, total: progress("notes", done, total))
+            stats = getattr(writer, "stats", None)
+            stats = stats() if callable(stats) else {}
+        finally:
+            writer.close()
+        source = SourceInfo(path=str(info.path.name), duration=round(duration, 3), sha256=sha)
+        notes = merge.merge_notes(chunk_notes, spans, sentences, slides, embedder, title=title, source=source,
+                                  transcript=transcript, created="")
+        if stats:
+            from dataclasses import replace
+
+            notes = replace(notes, stats=tuple(sorted(stats.items())))
+    finally:
+        embedder.close()
+    cache.put("notes", key, notes)
+    return notes, False
+
+
+def _media_href(input_path: Path, out_dir: Path) -> str:
+    rel = os.path.relpath(Path(input_path).resolve(), Path(out_dir).resolve())
+    return urllib.parse.quote(Path(rel).as_posix())
+
+
+def build_notes(config: BuildConfig, progress: Optional[Progress] = None) -> BuildResult:
+    """Build study notes for ``config.input`` into ``config.output_dir`` (atomically)."""
+    from . import media, render, transcribe
+
+    progress = progress or _noop
+    config = config.validated()
+    info = media.probe(config.input)
+    out_dir = config.output_dir
+    check_target(out_dir, config.force)
+    transcript_path = Path(config.transcript) if config.transcript else transcribe.find_sidecar(config.input)
+    if transcript_path is not None and not transcript_path.is_file():
+        raise InputError(f"transcript file {transcript_path} does not exist; check the --transcript path")
+    if not info.has_audio and transcript_path is None:
+        raise NoAudioError(f"{info.path.name} has no audio track; give a transcript with --transcript FILE")
+    clean_stale(out_dir.parent, max_age_s=6 * 3600)
+    staging = StagingDir(out_dir)
+    timings: Dict[str, float] = {}
+    hits: Dict[str, bool] = {}
+    try:
+        cache = _cache_for(config)
+        t0 = time.perf_counter()
+        sha = cached_sha256(info.path, cache.root, media.sha256_file)
+        timings["hash"] = time.perf_counter() - t0
+
+        t0 = time.perf_counter()
+        slides, image_root, hits["slides"] = _slides_stage(config, info, sha, cache, progress)
+        timings["slides"] = time.perf_counter() - t0
+
+        t0 = time.perf_counter()
+        transcript, hits["transcript"] = _transcript_stage(config, info, sha, transcript_path, slides, cache,
+                                                           progress)
+        timings["transcript"] = time.perf_counter() - t0
+
+        t0 = time.perf_counter()
+        title = _title(config, slides)
+        tkey = make_key("t", transcript)  # notes depend on the exact transcript and slides
+        skey = make_key("s", slides)
+        notes, hits["notes"] = _notes_stage(config, info, sha, transcript, slides, title, cache, progress,
+                                            (tkey, skey))
+        created = _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat()
+        from dataclasses import replace
+
+        notes = replace(notes, created=created)
+        timings["notes"] = time.perf_counter() - t0
+
+        t0 = time.perf_counter()
+        files = render.render_outputs(notes, staging.path, formats=config.formats,
+                                      template_dir=config.template_dir,
+                                      media_href=_media_href(info.path, out_dir), image_root=image_root)
+        progress("render", 1, 1)
+        timings["render"] = time.perf_counter() - t0
+        manifest = {"tool": "lecture-notes", "version": __version__, "input": str(info.path.resolve()),
+                    "sha256": sha, "options": config.to_dict(), "created": created,
+                    "files": sorted(Path(f).relative_to(staging.path).as_posix() for f in files),
+                    "timings": timings, "cache_hits": hits}
+        final = staging.commit(manifest)
+    except BaseException:
+        staging.discard()
+        raise
+    files = [final / Path(f).relative_to(staging.path) for f in files]
+    log.info("wrote %d files to %s", len(files), final)
+    return BuildResult(out_dir=final, notes=notes, files=files, cache_hits=hits, timings=timings)
