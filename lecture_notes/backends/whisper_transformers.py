@@ -1,0 +1,155 @@
+"""Speech recognition with any Whisper checkpoint through transformers (local folder or HF cache, never downloads).
+
+Long audio uses Whisper's sequential long-form decoding (``generate`` with timestamps on the whole block),
+fed in blocks of ``block_seconds`` so progress can be reported and memory stays bounded.
+"""
+from __future__ import annotations
+
+import logging
+from typing import Any, Callable, List, Optional
+
+import numpy as np
+
+from ..errors import BackendError
+from ..types import Segment, Transcript
+from .base import Transcriber
+from .llm_common import pick_device, pick_dtype, resolve_model_path
+
+log = logging.getLogger(__name__)
+SR = 16000
+
+OPTIONS = {
+    "model": "Whisper model folder or Hugging Face id in the HF cache, e.g. openai/whisper-small (required)",
+    "device": "auto, cpu, cuda, cuda:N or mps (default auto)",
+    "dtype": "auto, float16, bfloat16 or float32",
+    "language": "default language code (e.g. en, de); empty = detect per file on multilingual models",
+    "task": "transcribe (default) or translate (to English)",
+    "num_beams": "beam size (default 1 = greedy)",
+    "max_new_tokens": "tokens per 30 s window (default: the model's limit)",
+    "block_seconds": "audio seconds decoded per generate call (default 600)",
+    "threads": "torch CPU threads (0 = default)",
+}
+
+
+class TransformersWhisperTranscriber(Transcriber):
+    """Whisper (WhisperForConditionalGeneration + processor) with segment timestamps and language detection."""
+
+    name = "transformers"
+    word_timestamps = False
+
+    def __init__(self, model: str = "", *, device: str = "auto", dtype: str = "auto", language: Optional[str] = None,
+                 task: str = "transcribe", num_beams: int = 1, max_new_tokens: Optional[int] = None,
+                 block_seconds: float = 600.0, threads: int = 0) -> None:
+        import torch
+        from transformers import AutoProcessor, WhisperForConditionalGeneration
+
+        path = resolve_model_path(model, what="Whisper model")
+        self.device = pick_device(device)
+        self.dtype = pick_dtype(dtype, self.device)
+        if threads:
+            torch.set_num_threads(int(threads))
+        try:
+            self.processor = AutoProcessor.from_pretrained(str(path), local_files_only=True)
+            self.model = WhisperForConditionalGeneration.from_pretrained(str(path), local_files_only=True,
+                                                                         dtype=self.dtype).to(self.device).eval()
+        except Exception as exc:
+            raise BackendError(f"cannot load a Whisper model from {path}: {exc}; run `lecture-notes doctor` "
+                               f"to check the folder") from exc
+        if task not in ("transcribe", "translate"):
+            raise BackendError(f"unknown Whisper task {task!r}; use transcribe or translate")
+        gen = self.model.generation_config
+        self.multilingual = bool(getattr(gen, "is_multilingual", False) and getattr(gen, "lang_to_id", None))
+        self.language = language or None
+        self.task = task
+        self.num_beams = int(num_beams)
+        self.max_new_tokens = max_new_tokens
+        self.block_seconds = max(30.0, float(block_seconds))
+        self.model_path = path
+        self._torch = torch
+        self._ts_begin = int(gen.no_timestamps_token_id) + 1
+        self._id_to_lang = {v: k.strip("<|>") for k, v in (getattr(gen, "lang_to_id", None) or {}).items()}
+
+    def detect_language(self, audio: np.ndarray) -> str:
+        """Language code detected on the first 30 s (English-only models return "en")."""
+        if not self.multilingual:
+            return "en"
+        feats = self._features(audio[: 30 * SR])["input_features"]
+        with self._torch.inference_mode():
+            ids = self.model.detect_language(feats)
+        return self._id_to_lang.get(int(ids[0]), "en")
+
+    def transcribe(self, audio: Any, *, language: Optional[str] = None, initial_prompt: Optional[str] = None,
+                   progress: Optional[Callable[[float], None]] = None) -> Transcript:
+        audio = np.asarray(audio, dtype=np.float32).reshape(-1)
+        duration = len(audio) / SR
+        if len(audio) < SR // 10:
+            return Transcript((), language=language or self.language or "en", source=f"asr:{self.model_path.name}")
+        lang = language or self.language
+        if lang and not self.multilingual and lang != "en":
+            raise BackendError(f"{self.model_path.name} is an English-only Whisper model; use a multilingual "
+                               f"checkpoint for language {lang!r}")
+        if not lang:
+            lang = self.detect_language(audio)
+            log.info("detected language: %s", lang)
+        segments: List[Segment] = []
+        block = int(self.block_seconds * SR)
+        for b0 in range(0, len(audio), block):
+            piece = audio[b0:b0 + block]
+            if len(piece) < SR // 10:
+                break
+            prompt = initial_prompt if b0 == 0 else None
+            segments += self._decode_block(piece, b0 / SR, lang, prompt)
+            if progress is not None:
+                progress(min(duration, (b0 + len(piece)) / SR))
+        return Transcript(tuple(segments), language=lang, source=f"asr:{self.model_path.name}")
+
+    def _features(self, piece: np.ndarray) -> dict:
+        fe = self.processor.feature_extractor
+        if len(piece) <= 30 * SR:
+            out = fe(piece, sampling_rate=SR, return_tensors="pt", return_attention_mask=True)
+        else:  # long-form: keep every frame, Whisper's generate walks through it window by window
+            out = fe(piece, sampling_rate=SR, return_tensors="pt", truncation=False, padding="longest",
+                     return_attention_mask=True)
+        return {k: v.to(self.device) for k, v in out.items() if k in ("input_features", "attention_mask")}
+
+    def _decode_block(self, piece: np.ndarray, offset: float, lang: str, prompt: Optional[str]) -> List[Segment]:
+        torch = self._torch
+        inputs = self._features(piece)
+        inputs["input_features"] = inputs["input_features"].to(self.dtype)
+        kw: dict = {"return_timestamps": True, "return_segments": True, "return_dict_in_generate": True,
+                    "num_beams": self.num_beams, "task": self.task}
+        if self.multilingual:
+            kw["language"] = lang
+        if self.max_new_tokens:
+            kw["max_new_tokens"] = int(self.max_new_tokens)
+        if prompt:
+            kw["prompt_ids"] = torch.as_tensor(self.processor.get_prompt_ids(prompt.strip()[-600:]),
+                                               device=self.device)
+        with torch.inference_mode():
+            out = self.model.generate(**inputs, **kw)
+        length = len(piece) / SR
+        result: List[Segment] = []
+        raw = out["segments"][0] if isinstance(out, dict) and out.get("segments") else []
+        if not raw:  # no timestamps came back: one segment for the block
+            text = self._text(out["sequences"][0] if isinstance(out, dict) else out[0])
+            return [Segment(offset, offset + length, text)] if text else []
+        last_end = 0.0
+        for seg in raw:
+            start, end = float(seg["start"]), float(seg["end"])
+            if start >= length - 0.05:
+                continue  # timestamps past the audio: padding hallucination
+            start = max(start, last_end)
+            end = min(max(end, start + 0.02), length)
+            text = self._text(seg["tokens"])
+            if not text or end <= start:
+                continue
+            result.append(Segment(round(offset + start, 3), round(offset + end, 3), text))
+            last_end = end
+        return result
+
+    def _text(self, tokens: Any) -> str:
+        ids = [int(t) for t in tokens if int(t) < self._ts_begin]
+        return " ".join(self.processor.tokenizer.decode(ids, skip_special_tokens=True).split())
+
+    def close(self) -> None:
+        self.model = None

