@@ -212,7 +212,10 @@ def find_chapters(sentences: Sequence[Sentence], slides: Sequence[Slide], embedd
     k_prior = max(0, int(round(duration / CHAPTER_SECONDS)) - 1)
     k = k_prior
     if slides:
-        k = max(k, min(_n_strong_slide_changes(slides), 2 * k_prior + 1))
+        # Short talks still deserve a chapter per slide topic (a 5-minute lecture with 5 topic slides),
+        # long ones are capped near twice the prior so 60 slides don't make 60 chapters.
+        cap = max(2 * k_prior + 1, min(int(duration / 50.0), 6))
+        k = max(k, min(_n_strong_slide_changes(slides), cap))
     min_len = min(MIN_CHAPTER_SECONDS, duration / (k + 2)) if k else MIN_CHAPTER_SECONDS
     picks: List[int] = []
     if k and len(sents) > 2:

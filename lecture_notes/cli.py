@@ -47,7 +47,8 @@ def setup_logging(verbose: int, quiet: bool) -> None:
 class StageBars:
     """One tqdm bar per stage on a terminal; silent when stderr is piped or -q is given."""
 
-    LABELS = {"slides": "slides", "transcript": "transcribe", "notes": "notes", "render": "render"}
+    LABELS = {"slides": "slides", "ocr": "read slides", "transcript": "transcribe", "notes": "notes",
+              "render": "render"}
 
     def __init__(self, enabled: bool, prefix: str = "") -> None:
         self.enabled = enabled
@@ -106,6 +107,16 @@ def build_options(f):
                      help="Folder with notes.md.j2 / notes.html.j2 overriding the built-in templates."),
         click.option("--no-cache", is_flag=True, help="Recompute every stage instead of reusing cached results."),
         click.option("--force", is_flag=True, help="Replace notes that already exist in the output folder."),
+        click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+                     help="TOML config file with model choices per stage (see docs/models.md)."),
+        click.option("--llm", default=None, metavar="SPEC",
+                     help="Note writer: extractive (default), transformers:PATH_OR_ID, openai:URL."),
+        click.option("--llm-model", default=None, help="Model name for --llm openai:URL."),
+        click.option("--asr", default=None, metavar="SPEC",
+                     help="Speech backend: faster-whisper (default) or transformers:PATH_OR_ID."),
+        click.option("--vision", default=None, metavar="SPEC",
+                     help="Slide describer: transformers:PATH_OR_ID (a vision-language model)."),
+        click.option("--device", default=None, help="Device for model backends: auto, cpu, cuda, mps."),
         click.option("-q", "--quiet", is_flag=True, help="Print only errors."),
         click.option("-v", "--verbose", count=True, help="More logging (-vv for debug)."),
     ]
@@ -114,14 +125,36 @@ def build_options(f):
     return f
 
 
+# CLI parameter -> BuildConfig field, for options a config file may also set.
+_CLI_FIELDS = {"formats": "formats", "window": "window", "asr_model": "asr_model", "language": "language",
+               "template_dir": "template_dir", "no_cache": "use_cache", "force": "force",
+               "transcript": "transcript", "title": "title"}
+
+
 def make_config(input_path: Path, out_dir: Optional[Path], formats: str, window: float, asr_model: str,
                 language: Optional[str], template_dir: Optional[Path], no_cache: bool, force: bool,
-                transcript: Optional[Path] = None, **extra) -> BuildConfig:
-    """Turn CLI options into a validated BuildConfig (raises ConfigError)."""
+                transcript: Optional[Path] = None, *, config_path: Optional[Path] = None,
+                llm: Optional[str] = None, llm_model: Optional[str] = None, asr: Optional[str] = None,
+                vision: Optional[str] = None, device: Optional[str] = None, title: Optional[str] = None,
+                **extra) -> BuildConfig:
+    """Turn CLI options into a validated BuildConfig (raises ConfigError).
+
+    Precedence: options typed on the command line > --config file > user config > defaults.
+    """
+    from .config_file import apply_overrides, cli_overrides, load_config_overrides, merge_overrides
+
     cfg = BuildConfig(input=Path(input_path), out_dir=out_dir, formats=tuple(formats.split(",")),
                       window=window, transcript=transcript, asr_model=asr_model, language=language,
-                      template_dir=template_dir, use_cache=not no_cache, force=force, **extra)
-    return cfg.validated()
+                      template_dir=template_dir, use_cache=not no_cache, force=force, title=title, **extra)
+    overrides = load_config_overrides(config_path)
+    ctx = click.get_current_context(silent=True)
+    if ctx is not None and overrides.get("build"):
+        typed = {field for param, field in _CLI_FIELDS.items()
+                 if ctx.get_parameter_source(param) == click.core.ParameterSource.COMMANDLINE}
+        overrides["build"] = {k: v for k, v in overrides["build"].items() if k not in typed}
+    overrides = merge_overrides(overrides, cli_overrides(llm=llm, llm_model=llm_model, asr=asr, vision=vision,
+                                                         device=device))
+    return apply_overrides(cfg, overrides).validated()
 
 
 @main.command(epilog=BUILD_EXAMPLES)
@@ -130,10 +163,11 @@ def make_config(input_path: Path, out_dir: Optional[Path], formats: str, window:
               help="Output folder (default: INPUT_notes beside the input).")
 @click.option("--transcript", type=click.Path(path_type=Path), default=None,
               help="Use this .srt/.vtt/.json transcript instead of speech recognition.")
+@click.option("--title", default=None, help="Lecture title (default: the title slide or the file name).")
 @build_options
-def build(input_path: Path, out_dir: Optional[Path], transcript: Optional[Path], formats: str, window: float,
-          asr_model: str, language: Optional[str], template_dir: Optional[Path], no_cache: bool, force: bool,
-          quiet: bool, verbose: int) -> None:
+def build(input_path: Path, out_dir: Optional[Path], transcript: Optional[Path], title: Optional[str],
+          formats: str, window: float, asr_model: str, language: Optional[str], template_dir: Optional[Path],
+          no_cache: bool, force: bool, quiet: bool, verbose: int, **model_opts) -> None:
     """Build study notes from one lecture video or audio file."""
     setup_logging(verbose, quiet)
     from .pipeline import build_notes
@@ -141,7 +175,7 @@ def build(input_path: Path, out_dir: Optional[Path], transcript: Optional[Path],
     bars = StageBars(progress_enabled(quiet))
     try:
         config = make_config(input_path, out_dir, formats, window, asr_model, language, template_dir, no_cache,
-                             force, transcript=transcript)
+                             force, transcript=transcript, title=title, **model_opts)
         result = build_notes(config, progress=bars)
     except LectureNotesError as exc:
         bars.close()

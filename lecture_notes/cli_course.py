@@ -82,7 +82,7 @@ def register_commands(group: click.Group) -> None:
     @build_options
     def batch(course_dir: Path, out_dir: Optional[Path], jobs: Optional[int], formats: str, window: float,
               asr_model: str, language: Optional[str], template_dir: Optional[Path], no_cache: bool, force: bool,
-              quiet: bool, verbose: int) -> None:
+              quiet: bool, verbose: int, **model_opts) -> None:
         """Build notes for every lecture video/audio file in a course folder, plus a course index.
 
         Re-running skips lectures whose input and options are unchanged, and resumes after an
@@ -95,7 +95,7 @@ def register_commands(group: click.Group) -> None:
         bars = _CourseBars(progress_enabled(quiet))
         try:
             config = make_config(course_dir, None, formats, window, asr_model, language, template_dir, no_cache,
-                                 force)
+                                 force, **model_opts)
             report = run_batch(course_dir, out, config, jobs=jobs, progress=bars)
         except LectureNotesError as exc:
             bars.close()

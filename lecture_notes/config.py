@@ -50,6 +50,8 @@ class BuildConfig:
     ocr_backend: str = "rapidocr"
     embedder_backend: str = "minilm"
     notes_backend: str = "extractive"
+    vision_backend: str = ""  # empty: no slide descriptions
+    device: str = "auto"  # for model backends that take one (transformers)
     backend_options: Tuple[Tuple[str, Tuple[Tuple[str, Any], ...]], ...] = ()
 
     def options_for(self, kind: str) -> Dict[str, Any]:
@@ -85,6 +87,8 @@ class BuildConfig:
                               f"{self.language}")
         if self.template_dir is not None and not Path(self.template_dir).is_dir():
             raise ConfigError(f"--template-dir {self.template_dir} is not a folder")
+        if self.device not in ("auto", "cpu", "cuda", "mps") and not self.device.startswith("cuda:"):
+            raise ConfigError(f"--device {self.device!r} is not valid; use auto, cpu, cuda, cuda:N or mps")
         if not (0.05 <= self.frame_rate <= 5):
             raise ConfigError("frame_rate must be between 0.05 and 5 frames per second")
         return replace(self, formats=fmts, window=float(self.window), input=Path(self.input))

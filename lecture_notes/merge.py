@@ -11,7 +11,8 @@ from typing import Dict, List, Optional, Sequence, Tuple
 import numpy as np
 
 from . import questions as qt
-from .summarize import (centrality, clean_sentence, keyphrases, mmr_select, sentence_penalty, words, zscore)
+from .summarize import (centrality, clean_sentence, compress, keyphrases, lexical_centrality, mmr_select,
+                        sentence_penalty, topic_phrases, words, zscore)
 from .types import (Chapter, ChapterSpan, ChunkNotes, GlossaryEntry, LectureNotes, QAPair, Sentence, Slide,
                     SourceInfo, TimedText, Transcript)
 
@@ -20,9 +21,8 @@ log = logging.getLogger(__name__)
 DUP_SIM = 0.85
 SUMMARY_WORDS = 100
 CHAPTER_SUMMARY_WORDS = 60
-_GENERIC_TITLE = re.compile(r"^(?:intro(?:duction)?|conclusions?|summary|overview|recap|review|q ?& ?a|questions|"
-                            r"outline|agenda|wrap[- ]?up|closing|opening|part \w+|chapter \w+|section \w+|"
-                            r"\d+|untitled)$", re.I)
+MAX_SENTENCE_WORDS = 30  # longer sentences spend the word budget on one point
+MIN_SENTENCE_WORDS = 8  # shorter ones are mostly fragments and asides
 
 
 def _norm(text: str) -> str:
@@ -74,7 +74,9 @@ class _Lecture:
     def __init__(self, sentences: Sequence[Sentence], embedder) -> None:
         self.sentences = list(sentences)
         self.texts = [clean_sentence(s.text) for s in self.sentences]
+        self.short = [compress(t) for t in self.texts]
         self.idx = [i for i, t in enumerate(self.texts) if len(words(t)) >= 3]
+        self.lengths = [len(t.split()) for t in self.short]
         self.emb = np.zeros((len(self.texts), 1), dtype=np.float32)
         self.score = np.full(len(self.texts), -1e3)
         if not self.idx:
@@ -86,8 +88,8 @@ class _Lecture:
         pen = np.array([sentence_penalty(self.sentences[i].text, self.texts[i]) for i in self.idx])
         # Lecturers announce the topic early: a small prior on the first few percent of the lecture.
         pos = np.array([i / max(n - 1, 1) for i in self.idx])
-        self.score[self.idx] = centrality(e) + pen + 0.3 * np.exp(-pos / 0.05)
-        self.lengths = [len(t.split()) for t in self.texts]
+        lexical = lexical_centrality([self.texts[i] for i in self.idx])
+        self.score[self.idx] = centrality(e) + 0.5 * lexical + pen + 0.3 * np.exp(-pos / 0.05)
 
     def within(self, start: float, end: float, last: bool = False) -> List[int]:
         return [i for i in self.idx if start <= self.sentences[i].start < end or
@@ -107,22 +109,7 @@ def _chapter_summary(lec: _Lecture, members: List[int], max_words: int = CHAPTER
     s = lec.local_scores(members)
     pool = [i for i in members if lec.lengths[i] >= 6 and not lec.texts[i].endswith("?")] or members
     picked = mmr_select(s, lec.emb, max_items=3, max_words=max_words, lengths=lec.lengths, candidates=pool)
-    return " ".join(lec.texts[i] for i in sorted(picked))
-
-
-def _topics(chapters: Sequence[ChapterSpan], phrases: Sequence[str], n: int = 3) -> List[str]:
-    titles = []
-    for c in chapters:
-        t = c.title.strip().rstrip(".")
-        if t and not _GENERIC_TITLE.match(t) and _norm(t) not in {_norm(x) for x in titles}:
-            titles.append(t)
-    if len(titles) >= 2:
-        picked = titles if len(titles) <= n + 1 else [titles[round(k * (len(titles) - 1) / (n - 1))] for k in
-                                                      range(n)]
-        return [t if sum(ch.isupper() for ch in t) > 1 and t.isupper() else t[0].lower() + t[1:]
-                if t[:1].isupper() and t[1:2].islower() and t.split()[0].lower() in {"the", "a", "an"} else t
-                for t in picked]
-    return list(phrases[:n])
+    return " ".join(lec.short[i] for i in sorted(picked))
 
 
 def lead_sentence(topics: Sequence[str]) -> str:
@@ -135,14 +122,15 @@ def lead_sentence(topics: Sequence[str]) -> str:
 
 
 def lecture_summary(lec: _Lecture, spans: Sequence[Tuple[float, float]], *, lead: str = "",
-                    max_words: int = SUMMARY_WORDS) -> str:
+                    max_words: int = SUMMARY_WORDS, coverage: bool = True) -> str:
     """Whole-lecture summary: the most salient sentence of each chapter (chapter coverage), then MMR fill,
     within ``max_words``; sentences in time order after the template lead."""
     budget = max_words - len(lead.split())
     best: List[int] = []
-    for k, (a, b) in enumerate(spans):
+    for k, (a, b) in enumerate(spans if coverage else ()):
         members = lec.within(a, b, last=k == len(spans) - 1)
-        pool = [i for i in members if 6 <= lec.lengths[i] <= 40 and not lec.texts[i].endswith("?")]
+        pool = [i for i in members if MIN_SENTENCE_WORDS <= lec.lengths[i] <= MAX_SENTENCE_WORDS
+                and not lec.texts[i].endswith("?")]
         if pool:
             s = lec.local_scores(members)
             best.append(max(pool, key=lambda i: s[i]))
@@ -152,7 +140,8 @@ def lecture_summary(lec: _Lecture, spans: Sequence[Tuple[float, float]], *, lead
         if total + lec.lengths[i] <= budget and all(float(lec.emb[i] @ lec.emb[j]) < DUP_SIM for j in picked):
             picked.append(i)
             total += lec.lengths[i]
-    pool = [i for i in lec.idx if i not in picked and 6 <= lec.lengths[i] <= 40 and not lec.texts[i].endswith("?")]
+    pool = [i for i in lec.idx if i not in picked and MIN_SENTENCE_WORDS <= lec.lengths[i] <= MAX_SENTENCE_WORDS
+            and not lec.texts[i].endswith("?")]
     if pool and total < budget:
         avoid = lec.emb[picked] if picked else None
         more = mmr_select(lec.score, lec.emb, max_items=20, max_words=budget - total, lengths=lec.lengths,
@@ -161,7 +150,7 @@ def lecture_summary(lec: _Lecture, spans: Sequence[Tuple[float, float]], *, lead
             if total + lec.lengths[i] <= budget:
                 picked.append(i)
                 total += lec.lengths[i]
-    body = " ".join(lec.texts[i] for i in sorted(picked))
+    body = " ".join(lec.short[i] for i in sorted(picked))
     return f"{lead} {body}".strip()
 
 
@@ -200,8 +189,8 @@ def merge_notes(chunk_notes: Sequence[ChunkNotes], chapters: Sequence[ChapterSpa
     notes, removed = dedup_chunk_notes(chunk_notes, embedder)
     end = max([source.duration] + [s.end for s in sentences] + [n.end for n in notes] + [0.0])
     spans = sorted(chapters, key=lambda c: c.start) or [ChapterSpan(0.0, end, title or "")]
-    phrases = keyphrases([lec.texts[i] for i in lec.idx], embedder, top=8,
-                         doc_vec=_unit(lec.emb[lec.idx].mean(0))) if lec.idx else []
+    texts = [lec.texts[i] for i in lec.idx]
+    phrases = keyphrases(texts, embedder, top=8, doc_vec=_unit(lec.emb[lec.idx].mean(0))) if texts else []
     kps = sorted((k for n in notes for k in n.key_points), key=lambda k: k.start)
     qas = sorted((q for n in notes for q in n.qa), key=lambda q: q.start)
     out_chapters = []
@@ -210,14 +199,14 @@ def merge_notes(chunk_notes: Sequence[ChunkNotes], chapters: Sequence[ChapterSpa
         members = lec.within(span.start, span.end, last)
         ch_title = span.title.strip()
         if not ch_title and members:
-            local = keyphrases([lec.texts[i] for i in members], embedder, top=1, min_count=1)
+            local = keyphrases([lec.texts[i] for i in members], embedder, top=1)
             ch_title = local[0].title() if local else ""
         out_chapters.append(Chapter(
             start=span.start, end=span.end, title=ch_title, summary=_chapter_summary(lec, members),
             key_points=tuple(x for x in kps if _in(x.start, span.start, span.end, last)),
             qa=tuple(x for x in qas if _in(x.start, span.start, span.end, last)),
             slides=tuple(s for s in slides if _in((s.start + s.end) / 2, span.start, span.end, last))))
-    lead_text = lead_sentence(_topics(spans, phrases)) if lead else ""
+    lead_text = lead_sentence(topic_phrases(texts, lec.emb[lec.idx], embedder)) if lead and texts else ""
     summary = lecture_summary(lec, [(c.start, c.end) for c in spans], lead=lead_text)
     glossary = build_glossary(lec)
     stats = (("chunks", len(notes)), ("key_points", len(kps)), ("questions", len(qas)),

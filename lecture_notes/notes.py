@@ -17,6 +17,13 @@ def write_notes(chunks: Sequence[Chunk], writer: NoteWriter, *,
     out: List[ChunkNotes] = []
     context = ""
     total = len(chunks)
+    write_many = getattr(writer, "write_many", None)
+    if callable(write_many) and total > 1:
+        # Batched/concurrent writers (LLMs, endpoints) are much faster given all chunks at once.
+        out = list(write_many(list(chunks)))
+        if progress is not None:
+            progress(total, total)
+        return out
     for i, chunk in enumerate(chunks):
         notes = writer.write(chunk, context=context)
         log.debug("chunk %d [%.0f-%.0f s]: %d summary, %d key points, %d questions", chunk.index, chunk.start,

@@ -11,7 +11,7 @@ import re
 import tempfile
 import time
 import urllib.parse
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
@@ -81,7 +81,8 @@ def _slides_stage(config: BuildConfig, info: MediaInfo, sha: str, cache: StageCa
     from . import media, ocr, slides as slides_mod
 
     ocr_opts = _backend_opts(config, "ocr")
-    key = make_key("slides", sha, config.frame_rate, config.frame_max_side, config.ocr_backend, ocr_opts)
+    key = make_key("slides", sha, config.frame_rate, config.frame_max_side, config.ocr_backend, ocr_opts,
+                   config.vision_backend, _backend_opts(config, "vision") if config.vision_backend else {})
     hit, value = cache.get("slides", key)
     if hit:
         progress("slides", 1, 1)
@@ -101,9 +102,11 @@ def _slides_stage(config: BuildConfig, info: MediaInfo, sha: str, cache: StageCa
         try:
             full_res = (lambda t: media.frame_at(info.path, t)) if hasattr(media, "frame_at") else None
             kwargs = {"full_res": full_res} if full_res is not None else {}
-            slides = tuple(ocr.read_slides(spans, engine, work, **kwargs))
+            slides = tuple(ocr.read_slides(spans, engine, work, progress=lambda d, t: progress("ocr", d, t),
+                                           **kwargs))
         finally:
             engine.close()
+        slides = _vision_stage(config, slides, work)
 
         def move_images(folder: Path) -> None:
             src = work / "slides"
@@ -176,25 +179,80 @@ def _notes_stage(config: BuildConfig, info: MediaInfo, sha: str, transcript: Tra
         duration = max(info.duration, sentences[-1].end if sentences else 0.0)
         chunks = chunking.make_chunks(sentences, slides, config.window)
         spans = chunking.find_chapters(sentences, slides, embedder, duration=duration)
+        fallback = None
+        if config.notes_backend != "extractive":
+            # Generative writers fall back to the embedded method per chunk, never crash.
+            fallback = registry.create("notes", "extractive", embedder=embedder)
+            notes_opts.setdefault("fallback", fallback)
         writer = registry.create("notes", config.notes_backend, embedder=embedder, **notes_opts)
         try:
             chunk_notes = notes_mod.write_notes(
                 chunks, writer, progress=lambda done, total: progress("notes", done, total))
+            source = SourceInfo(path=str(info.path.name), duration=round(duration, 3), sha256=sha)
+            notes = merge.merge_notes(chunk_notes, spans, sentences, slides, embedder, title=title,
+                                      source=source, transcript=transcript, created="")
+            reduce = getattr(writer, "reduce", None)
+            if callable(reduce):
+                notes = _apply_reduce(notes, reduce(chunk_notes, spans, title=title))
             stats = getattr(writer, "stats", None)
             stats = stats() if callable(stats) else {}
         finally:
             writer.close()
-        source = SourceInfo(path=str(info.path.name), duration=round(duration, 3), sha256=sha)
-        notes = merge.merge_notes(chunk_notes, spans, sentences, slides, embedder, title=title, source=source,
-                                  transcript=transcript, created="")
+            if fallback is not None:
+                fallback.close()
         if stats:
-            from dataclasses import replace
-
             notes = replace(notes, stats=tuple(sorted(stats.items())))
     finally:
         embedder.close()
     cache.put("notes", key, notes)
     return notes, False
+
+
+def _apply_reduce(notes: LectureNotes, reduced: Dict[str, Any]) -> LectureNotes:
+    """Use a generative writer's lecture summary, chapter titles/summaries and glossary where it gave them."""
+    from .types import GlossaryEntry
+
+    chapters = list(notes.chapters)
+    titles = list(reduced.get("chapter_titles") or [])
+    summaries = list(reduced.get("chapter_summaries") or [])
+    for i, ch in enumerate(chapters):
+        title = titles[i].strip() if i < len(titles) and titles[i] else ""
+        summary = summaries[i].strip() if i < len(summaries) and summaries[i] else ""
+        has_slide_title = any(s.title and s.title == ch.title for s in ch.slides)
+        chapters[i] = replace(ch, title=ch.title if (has_slide_title or not title) else title,
+                              summary=summary or ch.summary)
+    glossary = notes.glossary
+    if reduced.get("glossary"):
+        entries = {g.term.lower(): g for g in notes.glossary}
+        for term, definition, start in reduced["glossary"]:
+            if term and definition and term.lower() not in entries:
+                entries[term.lower()] = GlossaryEntry(term=term, definition=definition, start=float(start),
+                                                      end=float(start))
+        glossary = tuple(sorted(entries.values(), key=lambda g: g.term.lower()))
+    return replace(notes, summary=(reduced.get("summary") or "").strip() or notes.summary,
+                   chapters=tuple(chapters), glossary=glossary)
+
+
+def _vision_stage(config: BuildConfig, slides: Tuple[Slide, ...], image_root: Optional[Path]) -> Tuple[Slide, ...]:
+    """Describe each slide keyframe with a vision-language model, when one is configured."""
+    if not config.vision_backend or not slides or image_root is None:
+        return slides
+    import numpy as np
+    from PIL import Image
+
+    backend = registry.create("vision", config.vision_backend, **_backend_opts(config, "vision"))
+    out = []
+    try:
+        for s in slides:
+            try:
+                image = np.asarray(Image.open(image_root / s.image_path).convert("RGB"))
+                out.append(replace(s, description=backend.describe(image, ocr_text=s.text).strip()))
+            except (OSError, ValueError) as exc:
+                log.warning("could not describe %s: %s", s.image_path, exc)
+                out.append(s)
+    finally:
+        backend.close()
+    return tuple(out)
 
 
 def _media_href(input_path: Path, out_dir: Path) -> str:
@@ -242,8 +300,6 @@ def build_notes(config: BuildConfig, progress: Optional[Progress] = None) -> Bui
         notes, hits["notes"] = _notes_stage(config, info, sha, transcript, slides, title, cache, progress,
                                             (tkey, skey))
         created = _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat()
-        from dataclasses import replace
-
         notes = replace(notes, created=created)
         timings["notes"] = time.perf_counter() - t0
 

@@ -24,7 +24,10 @@ _NP_BAD = frozenset(PRONOUNS | {"not", "also", "just", "very", "so", "then", "no
 _GENERIC_HEADS = frozenset("point thing things question problem answer idea reason issue fact way difference result "
                            "key trick goal lesson story case claim argument answer important part bottom line truth "
                            "interesting thing upshot conclusion first second third last next other rest example "
-                           "same main basic".split())
+                           "same main basic challenge object objects stuff guy guys people person hope plan job task "
+                           "situation end beginning picture image here today class lecture course".split())
+_CHATTY_ANSWER = re.compile(r"\b(?:i|i'm|i've|i'll|me|my|you'll|we'll|here|there's|this one|like this|--)(?=\W|$)",
+                            re.I)
 _ARTICLES = ("a", "an", "the")
 
 _DEF_RE = re.compile(
@@ -58,12 +61,18 @@ def _strip_end(text: str) -> str:
 
 
 def _trim_answer(ans: str, max_words: int = 30) -> str:
-    """Cut an answer at a clause boundary so it stays a short span of the sentence."""
+    """Cut an answer at a clause boundary so it stays a short span of the sentence ('' when what is left
+    before the boundary is too short to stand alone or the answer is chatter)."""
     ans = _strip_end(ans)
-    for sep in ("; ", " -- ", " - ", ", and so ", ", but ", ", so ", ", which means "):
+    for sep in ("; ", "--", " - ", ", and so ", ", but ", ", so ", ", which means ", ", it's ", ", that's ",
+                ", you ", ", I "):
         k = ans.find(sep)
-        if k > 0 and len(ans[:k].split()) >= 3:
+        if k == 0 or (k > 0 and len(ans[:k].split()) < 3):
+            return ""
+        if k > 0:
             ans = ans[:k]
+    if _CHATTY_ANSWER.search(ans):
+        return ""
     toks = ans.split()
     if len(toks) > max_words:
         cut = " ".join(toks[:max_words])
@@ -119,6 +128,8 @@ def _lemma(verb: str) -> str:
 def _invert(clause: str, proper: Sequence[str], head: str) -> Optional[str]:
     """'Vaccines can protect us' -> 'Why can vaccines protect us?'; 'Vaccines work' -> 'Why do vaccines work?'.
     None when no auxiliary or present-tense verb follows a standalone subject."""
+    if "," in clause or (clause.split() and clause.split()[-1].lower().strip(".,") in PRONOUNS):
+        return None  # a comma splice or a bare pronoun object makes a question that cannot stand alone
     toks = _strip_end(clause).split()
     for k in range(1, min(7, len(toks))):
         if toks[k].lower() in AUX and noun_phrase_ok(" ".join(toks[:k])) and len(toks) > k + 1:
@@ -160,20 +171,24 @@ def definition(sentence: str, proper: Sequence[str] = ()) -> Optional[Template]:
         first_ans = ans.split()[0].lower()
     if first_ans in ("that", "what", "how", "why", "not", "because", "going", "just", "also", "it", "this"):
         return None
-    answer = _trim_answer(ans)
-    if len(answer.split()) < 3 or answer.lower().startswith(("a lot", "a little", "a bit", "the same")):
+    named = "called" in verb or "known" in verb
+    answer = _strip_end(ans.split(",")[0]) if named else _trim_answer(ans)
+    if named and (not 1 <= len(answer.split()) <= 4 or _CHATTY_ANSWER.search(answer)):
+        return None
+    if not named and (len(answer.split()) < 3 or answer.lower().startswith(("a lot", "a little", "a bit",
+                                                                            "the same"))):
         return None
     s = _surface(subj, proper)
     if verb in ("means", "mean"):
         q = f"What {'does' if verb == 'means' else 'do'} {s} mean?"
     elif verb.startswith("refer"):
         q = f"What {'does' if verb == 'refers to' else 'do'} {s} refer to?"
-    elif "called" in verb or "known" in verb:
+    elif named:
         q = f"What {verb.split()[0]} {s} {verb.split()[1]}?"
     else:
         q = f"What {verb.split()[0]} {s}?"
     term = re.sub(r"^(?:a|an|the)\s+", "", s, flags=re.I)
-    if ("called" in verb or "known" in verb) and len(answer.split()) <= 4:
+    if named:
         term = re.sub(r"^(?:a|an|the)\s+", "", answer, flags=re.I)
     return Template(q, answer, "definition", sentence, term)
 
@@ -186,19 +201,20 @@ def causal(sentence: str, proper: Sequence[str] = ()) -> Optional[Template]:
         a, b = m.group("a"), m.group("b")
         if len(a.split()) >= 2 and len(b.split()) >= 3 and a.split()[0].lower() not in _NP_BAD:
             q = _invert(a, proper, "Why")
-            if q is None and noun_phrase_ok(a.split()[0]):
+            if q is None and noun_phrase_ok(a.split()[0]) and "," not in a and \
+                    a.split()[-1].lower() not in PRONOUNS:
                 q = f"Why is it that {_surface(a, proper)}?"
-            if q:
+            if q and _trim_answer(b):
                 return Template(q, _trim_answer(b), "why", sentence)
     m = _THEREFORE_RE.match(text)
     if m:
         a, b = m.group("a"), m.group("b")
         if len(a.split()) >= 4 and len(b.split()) >= 4:
             q = _invert(b, proper, "Why")
-            if q:
+            if q and _trim_answer(a):
                 return Template(q, _trim_answer(a), "why", sentence)
     m = _LEADS_RE.match(text)
-    if m and noun_phrase_ok(m.group("a"), 6) and len(m.group("b").split()) >= 2:
+    if m and noun_phrase_ok(m.group("a"), 6) and len(_trim_answer(m.group("b")).split()) >= 2:
         v = m.group("v").lower()
         aux = "does" if v.split()[0].endswith("s") else "do"
         return Template(f"What {aux} {_surface(m.group('a'), proper)} {_VERB_BASE[v]}?",
@@ -212,13 +228,14 @@ def mechanism(sentence: str, proper: Sequence[str] = ()) -> Optional[Template]:
     if not m or len(m.group("b").split()) < 2:
         return None
     q = _invert(m.group("a"), proper, "How")
-    return Template(q, _trim_answer(m.group("b")), "how", sentence) if q else None
+    ans = _trim_answer(m.group("b"))
+    return Template(q, ans, "how", sentence) if q and ans else None
 
 
 def cloze(sentence: str, phrases: Sequence[str], min_words: int = 8) -> Optional[Template]:
     """Blank the first (best-ranked) keyphrase that occurs in the sentence: '_____ is the molecule that ...'."""
     text = _strip_end(sentence)
-    if len(text.split()) < min_words or text.endswith("?"):
+    if not min_words <= len(text.split()) <= 30 or text.endswith("?") or _CHATTY_ANSWER.search(text):
         return None
     for p in phrases:
         m = re.search(r"\b(?:(?:an?|the)\s+)?" + re.escape(p) + r"\b", text, re.I)

@@ -297,7 +297,8 @@ def split_title(lines: Sequence[OcrLine]) -> Tuple[str, str, float]:
     Title: the top-most line(s) set in a clearly larger font than the body (box height >= 1.25x the
     median line height) within the upper half of the text block; consecutive title-sized lines at the top
     join (two-line titles). With all lines the same size, the first line is the title only when it sits
-    apart above the rest. Text: all lines in reading order, one row per line, pieces of a row joined by spaces. Confidence: mean OCR confidence (0 if none).
+    apart above the rest. Text: all lines in reading order, one row per line, pieces of a row joined by
+    spaces. Confidence: mean OCR confidence (0 if none).
     """
     lines = [ln for ln in lines if ln.text.strip()]
     if not lines:

@@ -2,7 +2,8 @@
 
 Spoken-sentence cleaning (speaker tags, fillers, leading discourse markers), quality penalties for sentences that
 make poor notes (questions, chatter, pointers at unseen visuals), embedding centrality (centroid similarity plus
-continuous LexRank), MMR selection under a sentence/word budget, and KeyBERT-style keyphrases.
+continuous LexRank, plus lexical LexRank over tf-idf), MMR selection under a sentence/word budget, sentence
+compression (asides, hedges) and embedding-reranked key phrases.
 """
 from __future__ import annotations
 
@@ -52,7 +53,8 @@ _VISUAL_RE = re.compile(r"\b(?:(?:this|that|these|those)\s+(?:\w+\s+)?(?:diagram
                         r"chart|plot|curve|drawing|photo|video|table|board|arrow|box|line|one|thing|guy|stuff)s?"
                         r"(?:\s+(?:here|there|over here|up here|down here|right here))?|as you can see|over here|"
                         r"right here|up here|down here|over there|in here|on the board|on the screen|look at (?:this|"
-                        r"that|these)|shown here|you can see)\b", re.I)
+                        r"that|these)|shown here|you can see|here's|here is|like this|this end|that end|"
+                        r"(?:go|going) back|(?:a|the|next|last|previous) slide)\b", re.I)
 _ANAPHOR_START_RE = re.compile(r"^(?:it|this|that|they|these|those|he|she|which|there)\b", re.I)
 
 
@@ -197,48 +199,86 @@ def mmr_select(relevance: Sequence[float], emb: np.ndarray, *, max_items: int, m
     return chosen
 
 
-def candidate_phrases(texts: Sequence[str], max_len: int = 3) -> dict:
-    """Maximal stopword-free word runs (1..max_len words, each run's sub-n-grams too) -> frequency."""
-    counts: dict = {}
-    for text in texts:
-        for run in re.split(r"[^A-Za-z0-9'\-\s]+", text):
-            toks = [w for w in run.split() if w]
-            cur: List[str] = []
-            for w in toks + ["the"]:
-                lw = w.lower().strip("'-")
-                if lw and lw not in STOPWORDS and (len(lw) >= 3 or lw.isdigit()) and not lw.isdigit():
-                    cur.append(lw)
-                    continue
-                for n in range(1, min(max_len, len(cur)) + 1):
-                    for s in range(len(cur) - n + 1):
-                        p = " ".join(cur[s:s + n])
-                        counts[p] = counts.get(p, 0) + 1
-                cur = []
-    return counts
-
-
 def keyphrases(texts: Sequence[str], embedder, *, top: int = 10, doc_vec: Optional[np.ndarray] = None,
-               min_count: int = 2, max_candidates: int = 150) -> List[str]:
-    """KeyBERT-style keyphrases: frequent stopword-free phrases ranked by similarity to the document embedding
-    times log-frequency, with MMR so near-duplicates ('immune', 'immune system') do not crowd the list."""
-    counts = candidate_phrases(texts)
-    cands = [p for p, c in counts.items() if c >= min_count and len(p) >= 4]
-    if not cands:
-        cands = [p for p in counts if len(p) >= 4]
-    if not cands:
+               pool: int = 0) -> List[str]:
+    """Key phrases: a tf-idf candidate pool (textutil.keyphrases) re-ranked by embedding similarity to the
+    document (``doc_vec``, default: the embedded text) with MMR, so off-topic frequent words and near-duplicates
+    ('immune', 'immune system') drop out. Best first."""
+    from .textutil import keyphrases as tfidf_phrases
+
+    phrases = tfidf_phrases([t for t in texts if t.strip()], pool or max(2 * top, 10))
+    phrases = list(dict.fromkeys(re.sub(r"['\u2019]s\b", "", p).strip() for p in phrases))
+    phrases = [p for p in phrases if p]
+    if not phrases:
         return []
-    # A phrase that is always part of one longer frequent phrase adds nothing.
-    cands.sort(key=lambda p: (-counts[p] * (1 + 0.6 * (p.count(" "))), p))
-    cands = cands[:max_candidates]
-    emb = embedder.embed(cands)
     if doc_vec is None:
-        doc_vec = embedder.embed([" ".join(texts)[:2000]])[0]
-    rel = (emb @ doc_vec) * (1.0 + np.log1p([counts[p] for p in cands]) / 3.0)
-    rel = rel * np.array([1.0 + 0.15 * p.count(" ") for p in cands])
-    picked = mmr_select(rel, emb, max_items=top, lam=0.65)
-    return [cands[i] for i in picked]
+        doc_vec = embedder.embed([" ".join(texts)])[0]
+    pe = embedder.embed(phrases)
+    # The tf-idf rank stays a tie-breaker: frequent terms of this lecture beat merely related words.
+    picked = mmr_select(pe @ doc_vec - 0.02 * np.arange(len(phrases)), pe, max_items=top, lam=0.7)
+    return [phrases[i] for i in picked]
 
 
-def join_words_budget(texts: Sequence[str]) -> int:
-    """Total words of several texts."""
-    return sum(len(t.split()) for t in texts)
+_ASIDE_RE = re.compile(r"\s*--[^-]{0,60}?--\s*|\s*\([^)]{0,80}\)\s*")
+_ASIDE_PHRASE_RE = re.compile(r",?\s*\b(?:in other words|as we said|as I said|of course|I think|so to speak|if you like|"
+                              r"if you will|let's say|you might say|you might even say|in a sense|in some sense|"
+                              r"more or less|as it were)\b,?", re.I)
+_EMPTY_ADVERB_RE = re.compile(r"\b(?:really|actually|basically|literally|obviously|certainly|simply|essentially|"
+                              r"indeed|kind of|sort of|pretty much)\b\s*", re.I)
+
+
+def compress(sentence: str) -> str:
+    """Drop asides ('-- you know --', '(laughter)'), hedging phrases ('in other words', 'of course') and empty
+    adverbs ('really', 'basically') from a cleaned sentence; the rest of the wording is kept verbatim."""
+    s = _ASIDE_RE.sub(" ", sentence)
+    s = re.sub(r"\s*--\s*$", "", s)
+    s = re.sub(r"\s*--\s*", ", ", s)
+    s = _ASIDE_PHRASE_RE.sub("", s)
+    s = _EMPTY_ADVERB_RE.sub("", s)
+    s = re.sub(r"\s+", " ", s).strip()
+    s = re.sub(r"\s+([,.;:?!])", r"\1", s)
+    s = re.sub(r",\s*,", ",", s)
+    s = re.sub(r"[,;:]\s*([.?!])$", r"\1", s).strip(" ,;:")
+    if s and s[0].islower():
+        s = s[0].upper() + s[1:]
+    if s and s[-1].isalnum():
+        s += "."
+    return s or sentence
+
+
+def lexical_centrality(texts: Sequence[str]) -> np.ndarray:
+    """z-scored LexRank over TF-IDF vectors of stemmed content words (complements embedding centrality: it
+    rewards the lecture's own recurring terms, which embeddings blur)."""
+    from .textutil import stem
+
+    bags = [[stem(w) for w in content_words(t)] for t in texts]
+    n = len(bags)
+    if n == 0:
+        return np.zeros(0)
+    df: dict = {}
+    for b in bags:
+        for w in set(b):
+            df[w] = df.get(w, 0) + 1
+    vocab = {w: k for k, w in enumerate(df)}
+    x = np.zeros((n, max(len(vocab), 1)))
+    for i, b in enumerate(bags):
+        for w in b:
+            x[i, vocab[w]] += np.log(n / df[w])
+    x /= np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-9)
+    return zscore(lexrank(x @ x.T))
+
+
+def topic_phrases(texts: Sequence[str], emb: np.ndarray, embedder, *, k: int = 3, pool: int = 12) -> List[str]:
+    """The ``k`` main topics of a text (see ``keyphrases``; ``emb`` are its sentence vectors), in order of first
+    mention."""
+    if len(emb) == 0:
+        return []
+    centroid = emb.mean(0)
+    centroid = centroid / max(float(np.linalg.norm(centroid)), 1e-9)
+    picked = keyphrases(texts, embedder, top=k, doc_vec=centroid, pool=pool)
+    low = [t.lower() for t in texts]
+
+    def first(p: str) -> int:
+        return next((i for i, t in enumerate(low) if p.lower() in t), len(low))
+
+    return sorted(picked, key=first)

@@ -15,7 +15,8 @@ FONT_DIR = Path("/usr/share/fonts/truetype/dejavu")
 SLIDES = [
     ("Gradient Descent", ["Minimise the loss function", "Step against the gradient", "Learning rate sets the step"]),
     ("Backpropagation", ["Chain rule through layers", "Reuse stored activations", "Cost is one backward pass"]),
-    ("Regularisation", ["Weight decay shrinks weights", "Dropout removes random units", "Early stopping on validation"]),
+    ("Regularisation", ["Weight decay shrinks weights", "Dropout removes random units",
+                        "Early stopping on validation"]),
 ]
 
 

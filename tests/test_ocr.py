@@ -1,7 +1,6 @@
 """ocr.py + the RapidOCR backend: keyframes saved as JPEG, titles read, blank slides dropped."""
 from __future__ import annotations
 
-from pathlib import Path
 
 import numpy as np
 import pytest

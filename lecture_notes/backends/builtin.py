@@ -43,3 +43,6 @@ BUILTINS = [
 
 for _kind, _name, _factory in BUILTINS:
     register(_kind, _name, _factory, (_factory.__doc__ or "").strip())
+
+# The full model stack (transformers LLM/Whisper/VLM, OpenAI-compatible endpoints) registers the same way.
+from . import builtin_models  # noqa: E402,F401

@@ -10,8 +10,8 @@ import numpy as np
 
 from .. import questions as qt
 from ..errors import BackendError
-from ..summarize import (centrality, clean_sentence, content_words, keyphrases, mmr_select, sentence_penalty,
-                         words, zscore)
+from ..summarize import (centrality, clean_sentence, compress, keyphrases, lexical_centrality, mmr_select,
+                         sentence_penalty, words, zscore)
 from ..types import Chunk, ChunkNotes, QAPair, Sentence, TimedText
 from .base import Embedder, NoteWriter
 
@@ -48,7 +48,7 @@ class ExtractiveNoteWriter(NoteWriter):
     # ------------------------------------------------------------------------------------------ scoring
     def _rank(self, chunk: Chunk, texts: List[str], emb: np.ndarray, context: str) -> np.ndarray:
         n = len(texts)
-        score = centrality(emb)
+        score = centrality(emb) + 0.5 * lexical_centrality(texts)
         slide_texts = [s.text.strip() for s in chunk.slides if s.text.strip()]
         if slide_texts:
             sl = self.embedder.embed(slide_texts)
@@ -75,7 +75,7 @@ class ExtractiveNoteWriter(NoteWriter):
         return sorted(picked)
 
     def _key_points(self, chunk: Chunk, idx: List[int], texts: List[str], emb: np.ndarray, score: np.ndarray,
-                    summary: List[int], phrases: List[str]) -> List[Tuple[str, int]]:
+                    summary: List[int], phrases: List[str], pen: np.ndarray) -> List[Tuple[str, int]]:
         n_target = int(np.clip(round(len(idx) / 10), 3, self.max_key_points))
         out: List[Tuple[str, int]] = []
         # Slide bullets, placed at the sentence that speaks them.
@@ -103,6 +103,10 @@ class ExtractiveNoteWriter(NoteWriter):
         lengths = [len(t.split()) for t in texts]
         pool = [i for i in idx if i not in summary and 6 <= lengths[i] <= 40 and not texts[i].endswith("?")
                 and i not in {j for _, j in out}]
+        # Key points must stand alone: no chatter, pointers at visuals or dangling 'it/this' openings.
+        good = [i for i in pool if pen[i] > -0.6]
+        pool = good if len(good) >= n_target - len(out) else sorted(pool, key=lambda i: -pen[i])[:max(
+            n_target - len(out), len(good))]
         avoid = emb[summary] if summary else None
         if out:
             used = emb[[j for _, j in out]]
@@ -111,19 +115,19 @@ class ExtractiveNoteWriter(NoteWriter):
                             avoid=avoid)
         if avoid is not None:
             picked = [i for i in picked if float((emb[i] @ avoid.T).max()) < 0.85]
-        out += [(texts[i], i) for i in picked]
+        out += [(compress(texts[i]), i) for i in picked]
         if len(out) < 3:  # tiny chunk: fall back to the best remaining sentences, summary ones included
             extra = [i for i in np.argsort(-score) if i in idx and i not in {j for _, j in out}]
-            out += [(texts[i], i) for i in extra[:3 - len(out)]]
+            out += [(compress(texts[i]), i) for i in extra[:3 - len(out)]]
         return sorted(out, key=lambda p: p[1])
 
     def _questions(self, idx: List[int], texts: List[str], score: np.ndarray, key_idx: List[int],
-                   phrases: List[str]) -> List[Tuple[qt.Template, int]]:
+                   phrases: List[str], pen: np.ndarray) -> List[Tuple[qt.Template, int]]:
         proper = qt.proper_nouns([texts[i] for i in idx])
         order = sorted(idx, key=lambda i: -score[i])
         found: List[Tuple[qt.Template, int]] = []
         for i in order:
-            if texts[i].endswith("?") or len(texts[i].split()) > 50:
+            if texts[i].endswith("?") or len(texts[i].split()) > 50 or pen[i] <= -1.5:
                 continue
             for t in qt.templates_for(texts[i], proper):
                 found.append((t, i))
@@ -143,7 +147,7 @@ class ExtractiveNoteWriter(NoteWriter):
         # Cloze cards over key phrases fill the deck to at least three cards.
         if len(out) < max(3, self.max_qa // 2):
             for i in list(key_idx) + order:
-                if i in seen_s:
+                if i in seen_s or pen[i] <= -0.6:
                     continue
                 c = qt.cloze(texts[i], phrases)
                 if c is not None:
@@ -169,16 +173,18 @@ class ExtractiveNoteWriter(NoteWriter):
                                       chunk.slides), [texts[i] for i in idx], emb_idx, context)
         phrases = keyphrases([texts[i] for i in idx] + [s.text for s in chunk.slides], self.embedder, top=8,
                              doc_vec=_unit(emb_idx.mean(0)))
+        pen = np.full(len(texts), -1e3)
+        pen[idx] = [sentence_penalty(sents[i].text, texts[i]) for i in idx]
         summary = self._summary(idx, texts, emb, score)
-        kps = self._key_points(chunk, idx, texts, emb, score, summary, phrases)
-        qas = self._questions(idx, texts, score, [i for _, i in kps], phrases)
+        kps = self._key_points(chunk, idx, texts, emb, score, summary, phrases, pen)
+        qas = self._questions(idx, texts, score, [i for _, i in kps], phrases, pen)
 
         def span(i: int) -> Tuple[float, float]:
             return float(sents[i].start), float(sents[i].end)
 
         return ChunkNotes(
             start=chunk.start, end=chunk.end,
-            summary=tuple(TimedText(texts[i], *span(i)) for i in summary),
+            summary=tuple(TimedText(compress(texts[i]), *span(i)) for i in summary),
             key_points=tuple(TimedText(_as_point(t), *span(i)) for t, i in kps),
             qa=tuple(QAPair(t.question, t.answer, t.kind, *span(i)) for t, i in qas),
             backend=self.name)
@@ -195,11 +201,3 @@ def _as_point(text: str) -> str:
         t = t[0].upper() + t[1:]
     return t if t.endswith((".", "!", "?")) else t + "."
 
-
-def key_terms(texts: Sequence[str]) -> List[str]:
-    """Distinct content words of some texts (used by callers that want quick tags)."""
-    seen: dict = {}
-    for t in texts:
-        for w in content_words(t):
-            seen[w] = seen.get(w, 0) + 1
-    return [w for w, _ in sorted(seen.items(), key=lambda kv: -kv[1])]

@@ -1,0 +1,153 @@
+"""Extractive note writer and the notes stage: summaries, key points and grounded questions."""
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from lecture_notes.backends.extractive import ExtractiveNoteWriter
+from lecture_notes.errors import BackendError
+from lecture_notes.notes import write_notes
+from lecture_notes.questions import causal, cloze, definition, mechanism, noun_phrase_ok
+from lecture_notes.summarize import clean_sentence, compress
+from lecture_notes.types import Slide
+
+from notes_fixtures import HashEmbedder, norm, vaccine_chunk
+
+PRONOUN_START = re.compile(r"^(?:what|why|how)\s+(?:is|are|does|do|can)\s+(?:it|this|that|they|these|those|he|she)\b",
+                           re.I)
+
+
+@pytest.fixture(scope="module")
+def notes():
+    return ExtractiveNoteWriter(embedder=HashEmbedder()).write(vaccine_chunk())
+
+
+def _source(chunk, start):
+    return next(s for s in chunk.sentences if s.start == start)
+
+
+def test_summary_is_2_to_4_cleaned_sentences_in_time_order(notes):
+    chunk = vaccine_chunk()
+    assert 2 <= len(notes.summary) <= 4
+    starts = [s.start for s in notes.summary]
+    assert starts == sorted(starts)
+    for s in notes.summary:
+        src = _source(chunk, s.start)
+        assert s.end == src.end
+        assert not re.search(r"\b(?:um|uh)\b", s.text, re.I)
+        assert not s.text.lower().startswith(("so,", "okay", "um"))
+        assert not s.text.endswith("?")
+        assert "diagram here" not in s.text
+
+
+def test_key_points_are_3_to_6_grounded_and_not_repeating_the_summary(notes):
+    chunk = vaccine_chunk()
+    assert 3 <= len(notes.key_points) <= 6
+    summary_texts = {norm(s.text) for s in notes.summary}
+    for k in notes.key_points:
+        src = _source(chunk, k.start)
+        assert norm(k.text) in norm(compress(clean_sentence(src.text)))
+        assert norm(k.text) not in summary_texts
+        assert k.text[0].isupper() and k.text.endswith(".")
+
+
+def test_answers_are_spans_of_their_sentence_with_its_time(notes):
+    chunk = vaccine_chunk()
+    assert len(notes.qa) >= 3
+    for qa in notes.qa:
+        src = _source(chunk, qa.start)
+        assert qa.end == src.end
+        assert norm(qa.answer) and norm(qa.answer) in norm(src.text), (qa, src.text)
+        assert qa.kind in {"definition", "why", "how", "cause", "cloze"}
+        assert not PRONOUN_START.match(qa.question), qa.question
+    assert len({norm(q.question) for q in notes.qa}) == len(notes.qa)
+
+
+def test_definition_question_from_antigen_sentence(notes):
+    defs = {q.question: q for q in notes.qa if q.kind == "definition"}
+    assert "What is an antigen?" in defs
+    assert defs["What is an antigen?"].answer == "a molecule that triggers an immune response in the body"
+    assert defs["What is an antigen?"].start == 6.0
+
+
+def test_templates_read_naturally_and_reject_pronoun_subjects():
+    t = definition("An antigen is a molecule that triggers an immune response.")
+    assert (t.question, t.answer, t.term) == ("What is an antigen?", "a molecule that triggers an immune response",
+                                              "antigen")
+    assert definition("It is a molecule that triggers a response.") is None
+    assert definition("This is the thing that matters most here.") is None
+    assert definition("The point is that we need it.") is None
+    assert definition("Herd immunity means that enough people are immune.").question == "What does herd immunity mean?"
+    assert definition("Kin selection refers to helping close relatives survive.").question == "What does kin selection refer to?"
+    why = causal("Vaccines work because they train the immune system.")
+    assert (why.question, why.answer, why.kind) == ("Why do vaccines work?", "they train the immune system", "why")
+    assert causal("It works because they train the immune system.") is None
+    ther = causal("The immune system remembers the pathogen, therefore the second infection is milder.")
+    assert ther.question == "Why is the second infection milder?"
+    assert causal("Inflammation leads to swelling and redness.").question == "What does inflammation lead to?"
+    how = mechanism("Memory cells can respond quickly by producing antibodies.")
+    assert (how.question, how.answer) == ("How can memory cells respond quickly?", "producing antibodies")
+    c = cloze("Adjuvants are substances that strengthen the immune response.", ["immune response"])
+    assert c.question == "Adjuvants are substances that strengthen _____." and c.answer == "the immune response"
+    assert not noun_phrase_ok("this") and not noun_phrase_ok("it") and noun_phrase_ok("the X-ray tube")
+
+
+def test_cleaning_removes_fillers_speaker_tags_and_asides():
+    assert clean_sentence("Prof: Um, so, okay, the the cell, you know, divides.") == "The cell divides."
+    assert clean_sentence("Professor Mark Saltzman: And X-rays pass through tissue") == "X-rays pass through tissue."
+    assert compress("Machiavelli, in other words, is really a teacher -- okay -- of evil.") == \
+        "Machiavelli is a teacher of evil."
+
+
+def test_slide_bullets_become_key_points_at_the_sentence_that_speaks_them():
+    slide = Slide(0.0, 90.0, "slides/slide-001.jpg", "Antibodies bind one specific antigen\nHerd immunity",
+                  "Antibodies", 0.9)
+    base = vaccine_chunk()
+    chunk = type(base)(0, base.start, base.end, base.sentences, (slide,))
+    out = ExtractiveNoteWriter(embedder=HashEmbedder()).write(chunk)
+    bullet = [k for k in out.key_points if k.text == "Antibodies bind one specific antigen."]
+    assert bullet and bullet[0].start == 24.0  # "An antibody is a protein that binds to one specific antigen."
+
+
+def test_write_notes_streams_with_progress_and_context():
+    seen, contexts = [], []
+
+    class Spy(ExtractiveNoteWriter):
+        def write(self, chunk, *, context=""):
+            contexts.append(context)
+            return super().write(chunk, context=context)
+
+    chunks = [vaccine_chunk(0, 0.0), vaccine_chunk(1, 100.0)]
+    out = write_notes(chunks, Spy(embedder=HashEmbedder()), progress=lambda d, t: seen.append((d, t)))
+    assert [n.start for n in out] == [0.0, 100.0]
+    assert seen == [(1, 2), (2, 2)]
+    assert contexts[0] == "" and contexts[1] == out[0].summary_text
+
+
+def test_tiny_and_empty_chunks_do_not_crash():
+    w = ExtractiveNoteWriter(embedder=HashEmbedder())
+    empty = w.write(vaccine_chunk(lines=["Um.", "Okay."]))
+    assert empty.summary == () and empty.qa == ()
+    small = w.write(vaccine_chunk(lines=["An antigen is a molecule that triggers an immune response.",
+                                         "Vaccines work because they train the immune system well.",
+                                         "Antibodies bind to antigens on the surface of pathogens."]))
+    assert 1 <= len(small.summary) <= 3 and len(small.key_points) >= 1
+
+
+def test_writer_requires_an_embedder():
+    with pytest.raises(BackendError, match="embedder"):
+        ExtractiveNoteWriter()
+
+
+@pytest.mark.slow
+def test_real_minilm_notes_are_grounded():
+    from lecture_notes.backends.minilm import MiniLMEmbedder
+
+    chunk = vaccine_chunk()
+    out = ExtractiveNoteWriter(embedder=MiniLMEmbedder()).write(chunk)
+    assert 2 <= len(out.summary) <= 4 and 3 <= len(out.key_points) <= 6
+    assert all("?" not in s.text for s in out.summary)
+    assert any(q.question == "What is an antigen?" for q in out.qa)
+    for qa in out.qa:
+        assert norm(qa.answer) in norm(_source(chunk, qa.start).text)
