@@ -11,7 +11,7 @@ import logging
 import math
 import os
 from pathlib import Path
-from typing import Iterator, List, Sequence, Tuple
+from typing import Iterator, List, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -102,7 +102,14 @@ def probe(path) -> MediaInfo:
             fps=fps,
             audio_codec=aus.codec_context.name if aus is not None else None,
             video_codec=vs.codec_context.name if vs is not None else None,
+            title=_title_tag(container),
         )
+
+
+def _title_tag(container) -> Optional[str]:
+    meta = {str(k).lower(): str(v) for k, v in (container.metadata or {}).items()}
+    title = " ".join(meta.get("title", "").split())
+    return title[:200] or None
 
 
 def load_audio(path, sample_rate: int = 16000) -> np.ndarray:

@@ -64,11 +64,17 @@ def _cache_for(config: BuildConfig) -> StageCache:
     return StageCache(root, enabled=config.use_cache)
 
 
-def _title(config: BuildConfig, slides: Sequence[Slide]) -> str:
+def _title(config: BuildConfig, info: MediaInfo, slides: Sequence[Slide]) -> str:
+    """--title, else the file's title tag, else a title slide (a first slide with little else on it),
+    else the file name."""
     if config.title:
         return config.title
+    if info.title:
+        return info.title
     if slides and slides[0].title and slides[0].start < 30 and 2 <= len(slides[0].title) <= 120:
-        return slides[0].title
+        body = slides[0].text.replace(slides[0].title, "", 1).split()
+        if len(body) <= 12:
+            return slides[0].title
     stem = re.sub(r"[_\-.]+", " ", Path(config.input).stem).strip()
     return stem[:1].upper() + stem[1:] if stem else "Lecture"
 
@@ -294,7 +300,7 @@ def build_notes(config: BuildConfig, progress: Optional[Progress] = None) -> Bui
         timings["transcript"] = time.perf_counter() - t0
 
         t0 = time.perf_counter()
-        title = _title(config, slides)
+        title = _title(config, info, slides)
         tkey = make_key("t", transcript)  # notes depend on the exact transcript and slides
         skey = make_key("s", slides)
         notes, hits["notes"] = _notes_stage(config, info, sha, transcript, slides, title, cache, progress,

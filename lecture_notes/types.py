@@ -19,6 +19,7 @@ class MediaInfo:
     fps: Optional[float] = None
     audio_codec: Optional[str] = None
     video_codec: Optional[str] = None
+    title: Optional[str] = None  # the container's title tag, when the file has one
 
 
 @dataclass(frozen=True, eq=False)

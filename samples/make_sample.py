@@ -345,14 +345,18 @@ def write_audio(out_path: str | Path, audio: np.ndarray, sr: int) -> Path:
 
 
 def write_video(out_path: str | Path, slide_images: Sequence, slide_starts: Sequence[float], duration: float, *,
-                fps: float = 2, audio: np.ndarray | None = None, sr: int = 22050, crf: int = 30) -> Path:
-    """Encode slides (PIL images, each shown from its start time) as H.264 yuv420p MP4, plus AAC audio if given."""
+                fps: float = 2, audio: np.ndarray | None = None, sr: int = 22050, crf: int = 30,
+                title: str = "") -> Path:
+    """Encode slides (PIL images, each shown from its start time) as H.264 yuv420p MP4, plus AAC audio if given.
+    ``title`` goes into the container's title tag, as recording tools and downloaders do."""
     import av
     out = Path(out_path)
     out.parent.mkdir(parents=True, exist_ok=True)
     n_frames = int(round(duration * fps))
     first_frame = [int(math.ceil(t * fps - 1e-9)) for t in slide_starts]
     with av.open(str(out), "w") as container:
+        if title:
+            container.metadata["title"] = title
         vs = container.add_stream("libx264", rate=Fraction(fps).limit_denominator(1000))
         vs.width, vs.height = slide_images[0].size
         vs.pix_fmt = "yuv420p"
@@ -395,7 +399,7 @@ def make_lecture_video(out_path: str | Path, sections: Sequence[SectionSpec], *,
     n = len(sections)
     images = [render_slide(s.title, s.bullets, footer=footer, page=f"{k + 1} / {n}") for k, s in enumerate(sections)]
     write_video(out_path, images, [s["start"] for s in lay["slides"]], lay["duration"], fps=fps,
-                audio=lay["audio"], sr=lay["sr"], crf=crf)
+                audio=lay["audio"], sr=lay["sr"], crf=crf, title=title)
     return _truth(lay, title=title, file=Path(out_path).name, fps=fps, audio_codec="aac" if audio else None,
                   seed=seed)
 

@@ -37,7 +37,7 @@ class FasterWhisperTranscriber(Transcriber):
     """
 
     def __init__(self, model: str = "tiny.en", *, device: str = "cpu", compute_type: Optional[str] = None,
-                 cpu_threads: int = 0, beam_size: int = 1, vad_filter: bool = True,
+                 cpu_threads: int = 0, beam_size: int = 5, vad_filter: bool = True,
                  prompt_mode: str = "initial_prompt", word_timestamps: bool = True,
                  cache_dir: Optional[Path] = None, condition_on_previous_text: bool = True) -> None:
         try:
