@@ -43,7 +43,9 @@ class BuildConfig:
     # Stage tuning (rarely changed; part of the cache keys of the stages that use them).
     frame_rate: float = 0.5  # sampled frames per second for slide detection
     frame_max_side: int = 640
-    slide_prompt: bool = True  # feed slide vocabulary to Whisper's initial prompt
+    # Feeding slide vocabulary to Whisper's initial prompt was measured on the sample (benchmarks/asr_prompt.py):
+    # it raised tiny.en's WER (4.3% -> 9.8%, and dropped passages on noisy audio), so it is off by default.
+    slide_prompt: bool = False
     cpu_threads: int = 0  # 0 = let the backend decide
     # Backend names in the registry, and their options.
     asr_backend: str = "faster-whisper"

@@ -6,22 +6,24 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import replace
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Dict, List, Sequence, Tuple
 
 import numpy as np
 
 from . import questions as qt
 from .summarize import (centrality, clean_sentence, compress, keyphrases, lexical_centrality, mmr_select,
                         sentence_penalty, topic_phrases, words, zscore)
-from .types import (Chapter, ChapterSpan, ChunkNotes, GlossaryEntry, LectureNotes, QAPair, Sentence, Slide,
-                    SourceInfo, TimedText, Transcript)
+from .types import (Chapter, ChapterSpan, ChunkNotes, GlossaryEntry, LectureNotes, Sentence, Slide, SourceInfo,
+                    Transcript)
 
 log = logging.getLogger(__name__)
 
 DUP_SIM = 0.85
 SUMMARY_WORDS = 100
 CHAPTER_SUMMARY_WORDS = 60
-MAX_SENTENCE_WORDS = 30  # longer sentences spend the word budget on one point
+MAX_SENTENCE_WORDS = 25  # longer sentences spend the word budget on one point
+COVERAGE_UNIT = 300.0  # the lecture summary draws one sentence from every chapter piece of at most this length
+LEAD_TOPICS = 5
 MIN_SENTENCE_WORDS = 8  # shorter ones are mostly fragments and asides
 
 
@@ -110,6 +112,15 @@ def _chapter_summary(lec: _Lecture, members: List[int], max_words: int = CHAPTER
     pool = [i for i in members if lec.lengths[i] >= 6 and not lec.texts[i].endswith("?")] or members
     picked = mmr_select(s, lec.emb, max_items=3, max_words=max_words, lengths=lec.lengths, candidates=pool)
     return " ".join(lec.short[i] for i in sorted(picked))
+
+
+def coverage_spans(spans: Sequence[Tuple[float, float]], unit: float = COVERAGE_UNIT) -> List[Tuple[float, float]]:
+    """Chapters split into equal pieces of at most ``unit`` seconds, so long chapters get more summary room."""
+    out: List[Tuple[float, float]] = []
+    for a, b in spans:
+        n = max(1, int(np.ceil((b - a) / unit - 1e-9)))
+        out += [(a + (b - a) * i / n, a + (b - a) * (i + 1) / n) for i in range(n)]
+    return out
 
 
 def lead_sentence(topics: Sequence[str]) -> str:
@@ -206,8 +217,9 @@ def merge_notes(chunk_notes: Sequence[ChunkNotes], chapters: Sequence[ChapterSpa
             key_points=tuple(x for x in kps if _in(x.start, span.start, span.end, last)),
             qa=tuple(x for x in qas if _in(x.start, span.start, span.end, last)),
             slides=tuple(s for s in slides if _in((s.start + s.end) / 2, span.start, span.end, last))))
-    lead_text = lead_sentence(topic_phrases(texts, lec.emb[lec.idx], embedder)) if lead and texts else ""
-    summary = lecture_summary(lec, [(c.start, c.end) for c in spans], lead=lead_text)
+    lead_text = lead_sentence(topic_phrases(texts, lec.emb[lec.idx], embedder, k=LEAD_TOPICS)) \
+        if lead and texts else ""
+    summary = lecture_summary(lec, coverage_spans([(c.start, c.end) for c in spans]), lead=lead_text)
     glossary = build_glossary(lec)
     stats = (("chunks", len(notes)), ("key_points", len(kps)), ("questions", len(qas)),
              ("duplicates_removed", removed), ("glossary_terms", len(glossary)))
@@ -221,10 +233,3 @@ def merge_notes(chunk_notes: Sequence[ChunkNotes], chapters: Sequence[ChapterSpa
 def _unit(v: np.ndarray) -> np.ndarray:
     return v / max(float(np.linalg.norm(v)), 1e-9)
 
-
-def chapter_of(t: float, chapters: Sequence[Chapter]) -> Optional[int]:
-    """Index of the chapter containing time ``t`` (None before the first)."""
-    for k, c in enumerate(chapters):
-        if _in(t, c.start, c.end, k == len(chapters) - 1):
-            return k
-    return None

@@ -141,7 +141,7 @@ def _transcript_stage(config: BuildConfig, info: MediaInfo, sha: str, transcript
     prompt = transcribe.slide_prompt(slides) if (config.slide_prompt and slides) else None
     asr_opts = _backend_opts(config, "asr", model=config.asr_model, cpu_threads=config.cpu_threads)
     if config.asr_backend == "faster-whisper":
-        asr_opts.setdefault("cache_dir", str(Path(config.cache_dir) / "models"))
+        asr_opts.setdefault("cache_dir", str(Path(config.cache_dir)))
     key = make_key("transcript", sha, config.asr_backend, asr_opts, config.language, prompt)
     hit, value = cache.get("transcript", key)
     if hit:

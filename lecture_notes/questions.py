@@ -29,6 +29,10 @@ _GENERIC_HEADS = frozenset("point thing things question problem answer idea reas
 _CHATTY_ANSWER = re.compile(r"\b(?:i|i'm|i've|i'll|me|my|you'll|we'll|here|there's|this one|like this|--)(?=\W|$)",
                             re.I)
 _ARTICLES = ("a", "an", "the")
+# Answers that say nothing about the subject ('one of the things ...') or judge a person ('a remarkable man').
+_VAGUE_ANSWER = re.compile(r"^(?:a lot|a little|a bit|the same|one of the (?:things|ways|reasons|ones)|the thing|"
+                           r"a thing|something|(?:a|an|the)\s+(?:\w+\s+)?(?:man|woman|guy|person|fellow|friend|"
+                           r"colleague|student|one)\b)", re.I)
 
 _DEF_RE = re.compile(
     r"^(?P<subj>[A-Za-z][\w'\-]*(?:\s+[\w'\-]+){0,5}?)\s+"
@@ -65,7 +69,7 @@ def _trim_answer(ans: str, max_words: int = 30) -> str:
     before the boundary is too short to stand alone or the answer is chatter)."""
     ans = _strip_end(ans)
     for sep in ("; ", "--", " - ", ", and so ", ", but ", ", so ", ", which means ", ", it's ", ", that's ",
-                ", you ", ", I "):
+                ", you ", ", I ", ", and it", ", and that"):
         k = ans.find(sep)
         if k == 0 or (k > 0 and len(ans[:k].split()) < 3):
             return ""
@@ -139,7 +143,8 @@ def _invert(clause: str, proper: Sequence[str], head: str) -> Optional[str]:
     for k in range(min(4, len(toks) - 1), 0, -1):
         subj, verb = " ".join(toks[:k]), toks[k].lower()
         if not re.fullmatch(r"[a-z]{3,}", verb) or verb in STOPWORDS or verb in _NP_BAD or verb.endswith(
-                ("ly", "ed", "ing", "ss", "us", "is")) or not noun_phrase_ok(subj, 4):
+                ("ly", "ed", "ing", "ss", "us", "is", "er", "est")) or not noun_phrase_ok(subj, 4) \
+                or "'" in toks[k - 1]:
             continue
         plural = toks[k - 1].lower().endswith("s") and not toks[k - 1].lower().endswith("ss")
         rest = " ".join(toks[k + 1:])
@@ -175,8 +180,7 @@ def definition(sentence: str, proper: Sequence[str] = ()) -> Optional[Template]:
     answer = _strip_end(ans.split(",")[0]) if named else _trim_answer(ans)
     if named and (not 1 <= len(answer.split()) <= 4 or _CHATTY_ANSWER.search(answer)):
         return None
-    if not named and (len(answer.split()) < 3 or answer.lower().startswith(("a lot", "a little", "a bit",
-                                                                            "the same"))):
+    if not named and (len(answer.split()) < 3 or _VAGUE_ANSWER.match(answer)):
         return None
     s = _surface(subj, proper)
     if verb in ("means", "mean"):

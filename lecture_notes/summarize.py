@@ -55,7 +55,11 @@ _VISUAL_RE = re.compile(r"\b(?:(?:this|that|these|those)\s+(?:\w+\s+)?(?:diagram
                         r"right here|up here|down here|over there|in here|on the board|on the screen|look at (?:this|"
                         r"that|these)|shown here|you can see|here's|here is|like this|this end|that end|"
                         r"(?:go|going) back|(?:a|the|next|last|previous) slide)\b", re.I)
-_ANAPHOR_START_RE = re.compile(r"^(?:it|this|that|they|these|those|he|she|which|there)\b", re.I)
+_ANAPHOR_START_RE = re.compile(r"^(?:it|this|that|they|these|those|he|she|his|her|its|their|which|there|here)\b",
+                               re.I)
+
+
+ANAPHOR_PENALTY = 0.3
 
 
 def words(text: str) -> List[str]:
@@ -118,10 +122,17 @@ def sentence_penalty(raw: str, cleaned: str) -> float:
     person = len(_PERSON_RE.findall(cleaned))
     pen -= min(1.2, 3.0 * person / max(n, 1))
     if _ANAPHOR_START_RE.match(cleaned):
-        pen -= 0.3
+        pen -= ANAPHOR_PENALTY
+    if cleaned.count('"') % 2 or cleaned.count("(") != cleaned.count(")"):
+        pen -= 0.5  # a fragment of a quotation or an aside
     cw = len(content_words(cleaned))
     pen -= 1.0 * max(0.0, 0.35 - cw / max(n, 1))
     return pen
+
+
+def starts_with_anaphor(text: str) -> bool:
+    """True when a sentence opens with a pronoun or 'here/there' that points outside it ('It ...', 'This ...')."""
+    return bool(_ANAPHOR_START_RE.match(text or ""))
 
 
 def zscore(x: np.ndarray) -> np.ndarray:
@@ -220,9 +231,9 @@ def keyphrases(texts: Sequence[str], embedder, *, top: int = 10, doc_vec: Option
 
 
 _ASIDE_RE = re.compile(r"\s*--[^-]{0,60}?--\s*|\s*\([^)]{0,80}\)\s*")
-_ASIDE_PHRASE_RE = re.compile(r",?\s*\b(?:in other words|as we said|as I said|of course|I think|so to speak|if you like|"
-                              r"if you will|let's say|you might say|you might even say|in a sense|in some sense|"
-                              r"more or less|as it were)\b,?", re.I)
+_ASIDE_PHRASE_RE = re.compile(r",?\s*\b(?:in other words|as we said|as I said|of course|I think|so to speak|"
+                              r"if you like|if you will|let's say|you might say|you might even say|in a sense|"
+                              r"in some sense|more or less|as it were)\b,?", re.I)
 _EMPTY_ADVERB_RE = re.compile(r"\b(?:really|actually|basically|literally|obviously|certainly|simply|essentially|"
                               r"indeed|kind of|sort of|pretty much)\b\s*", re.I)
 
@@ -268,6 +279,9 @@ def lexical_centrality(texts: Sequence[str]) -> np.ndarray:
     return zscore(lexrank(x @ x.T))
 
 
+_ADJ_SUFFIX = r"(?:al|ive|ous|ic|ful|less|able|ible|ary)$"
+
+
 def topic_phrases(texts: Sequence[str], emb: np.ndarray, embedder, *, k: int = 3, pool: int = 12) -> List[str]:
     """The ``k`` main topics of a text (see ``keyphrases``; ``emb`` are its sentence vectors), in order of first
     mention."""
@@ -275,7 +289,15 @@ def topic_phrases(texts: Sequence[str], emb: np.ndarray, embedder, *, k: int = 3
         return []
     centroid = emb.mean(0)
     centroid = centroid / max(float(np.linalg.norm(centroid)), 1e-9)
-    picked = keyphrases(texts, embedder, top=k, doc_vec=centroid, pool=pool)
+    # Bare adjectives ('political') and parts of a longer topic ('rays' in 'X-rays') do not name a topic.
+    cands = keyphrases(texts, embedder, top=2 * k, doc_vec=centroid, pool=pool)
+    cands = [p for p in cands if not (" " not in p and p.islower() and re.search(_ADJ_SUFFIX, p))]
+    picked: List[str] = []
+    for p in cands:
+        low = p.lower()
+        if not any(low in q.lower() or q.lower() in low for q in picked):
+            picked.append(p)
+    picked = picked[:k]
     low = [t.lower() for t in texts]
 
     def first(p: str) -> int:

@@ -9,7 +9,7 @@ from lecture_notes.notes import write_notes
 from lecture_notes.types import (ChapterSpan, ChunkNotes, QAPair, Segment, Slide, SourceInfo, TimedText,
                                  Transcript)
 
-from notes_fixtures import VACCINE_LINES, HashEmbedder, norm, vaccine_chunk
+from test_notes import VACCINE_LINES, HashEmbedder, norm, vaccine_chunk
 
 SECOND = [
     "Today we turn to the history of smallpox eradication and the first vaccine.",

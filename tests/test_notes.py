@@ -1,18 +1,71 @@
 """Extractive note writer and the notes stage: summaries, key points and grounded questions."""
 from __future__ import annotations
 
+import hashlib
 import re
 
+import numpy as np
 import pytest
 
+from lecture_notes.backends.base import Embedder
 from lecture_notes.backends.extractive import ExtractiveNoteWriter
 from lecture_notes.errors import BackendError
 from lecture_notes.notes import write_notes
 from lecture_notes.questions import causal, cloze, definition, mechanism, noun_phrase_ok
 from lecture_notes.summarize import clean_sentence, compress
-from lecture_notes.types import Slide
+from lecture_notes.types import Chunk, Sentence, Slide
 
-from notes_fixtures import HashEmbedder, norm, vaccine_chunk
+VACCINE_LINES = [
+    "Um, so, okay, today we're going to talk about vaccines and the immune system.",
+    "An antigen is a molecule that triggers an immune response in the body.",
+    "Vaccines work because they train the immune system to recognise a pathogen before an infection.",
+    "So, uh, you know, the immune system has two arms, innate immunity and adaptive immunity.",
+    "An antibody is a protein that binds to one specific antigen.",
+    "Memory cells can respond quickly by producing antibodies within days of a second exposure.",
+    "Herd immunity means that enough people are immune that the disease cannot spread.",
+    "Look at this diagram here.",
+    "Any questions so far?",
+    "Inflammation leads to swelling and redness around the injection site.",
+    "Live attenuated vaccines contain a weakened form of the pathogen, therefore they give long lasting immunity.",
+    "Inactivated vaccines contain killed pathogens and usually need booster doses.",
+    "mRNA vaccines deliver instructions that cells use to make the antigen themselves.",
+    "It is really, um, really important.",
+    "Adjuvants are substances that strengthen the immune response to a vaccine antigen.",
+    "Vaccination of most of the population protects newborns who are too young to be vaccinated.",
+]
+
+
+def vaccine_chunk(index: int = 0, t0: float = 0.0, lines=VACCINE_LINES) -> Chunk:
+    sents = tuple(Sentence(t0 + 6.0 * i, t0 + 6.0 * i + 5.5, s) for i, s in enumerate(lines))
+    return Chunk(index, sents[0].start, sents[-1].end, sents)
+
+
+class HashEmbedder(Embedder):
+    """Bag-of-words hashing embedder: deterministic, fast, L2-normalised; similar wording -> similar vectors."""
+
+    name = "hash"
+    dim = 256
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def embed(self, texts):
+        self.calls += 1
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        for i, t in enumerate(texts):
+            for w in re.findall(r"[a-z0-9]+", t.lower()):
+                w = w[:-1] if w.endswith("s") and len(w) > 3 else w
+                h = int(hashlib.md5(w.encode()).hexdigest(), 16)
+                out[i, h % self.dim] += 1.0 if (h >> 8) % 2 else -1.0
+            n = np.linalg.norm(out[i])
+            out[i] = out[i] / n if n > 0 else out[i]
+            if n == 0:
+                out[i, 0] = 1.0
+        return out
+
+
+def norm(text: str) -> str:
+    return " ".join(re.findall(r"[a-z0-9]+", text.lower()))
 
 PRONOUN_START = re.compile(r"^(?:what|why|how)\s+(?:is|are|does|do|can)\s+(?:it|this|that|they|these|those|he|she)\b",
                            re.I)
@@ -78,8 +131,10 @@ def test_templates_read_naturally_and_reject_pronoun_subjects():
     assert definition("It is a molecule that triggers a response.") is None
     assert definition("This is the thing that matters most here.") is None
     assert definition("The point is that we need it.") is None
-    assert definition("Herd immunity means that enough people are immune.").question == "What does herd immunity mean?"
-    assert definition("Kin selection refers to helping close relatives survive.").question == "What does kin selection refer to?"
+    herd = definition("Herd immunity means that enough people are immune.")
+    assert herd.question == "What does herd immunity mean?"
+    kin = definition("Kin selection refers to helping close relatives survive.")
+    assert kin.question == "What does kin selection refer to?"
     why = causal("Vaccines work because they train the immune system.")
     assert (why.question, why.answer, why.kind) == ("Why do vaccines work?", "they train the immune system", "why")
     assert causal("It works because they train the immune system.") is None

@@ -11,7 +11,7 @@ import numpy as np
 from .. import questions as qt
 from ..errors import BackendError
 from ..summarize import (centrality, clean_sentence, compress, keyphrases, lexical_centrality, mmr_select,
-                         sentence_penalty, words, zscore)
+                         sentence_penalty, starts_with_anaphor, words, zscore)
 from ..types import Chunk, ChunkNotes, QAPair, Sentence, TimedText
 from .base import Embedder, NoteWriter
 
@@ -104,7 +104,7 @@ class ExtractiveNoteWriter(NoteWriter):
         pool = [i for i in idx if i not in summary and 6 <= lengths[i] <= 40 and not texts[i].endswith("?")
                 and i not in {j for _, j in out}]
         # Key points must stand alone: no chatter, pointers at visuals or dangling 'it/this' openings.
-        good = [i for i in pool if pen[i] > -0.6]
+        good = [i for i in pool if pen[i] > -0.6 and not starts_with_anaphor(texts[i])]
         pool = good if len(good) >= n_target - len(out) else sorted(pool, key=lambda i: -pen[i])[:max(
             n_target - len(out), len(good))]
         avoid = emb[summary] if summary else None
@@ -146,13 +146,16 @@ class ExtractiveNoteWriter(NoteWriter):
                 break
         # Cloze cards over key phrases fill the deck to at least three cards.
         if len(out) < max(3, self.max_qa // 2):
+            used = {t.answer.lower() for t, _ in out}
             for i in list(key_idx) + order:
                 if i in seen_s or pen[i] <= -0.6:
                     continue
-                c = qt.cloze(texts[i], phrases)
+                # One card per key phrase: a deck that blanks the same name six times teaches nothing.
+                c = qt.cloze(texts[i], [p for p in phrases if not any(p.lower() in u for u in used)])
                 if c is not None:
                     out.append((c, i))
                     seen_s[i] = 1
+                    used.add(c.answer.lower())
                 if len(out) >= max(3, self.max_qa // 2):
                     break
         return sorted(out, key=lambda p: p[1])
@@ -178,6 +181,9 @@ class ExtractiveNoteWriter(NoteWriter):
         summary = self._summary(idx, texts, emb, score)
         kps = self._key_points(chunk, idx, texts, emb, score, summary, phrases, pen)
         qas = self._questions(idx, texts, score, [i for _, i in kps], phrases, pen)
+
+        log.debug("chunk %d: %d sentences -> %d summary, %d key points, %d questions; phrases %s", chunk.index,
+                  len(idx), len(summary), len(kps), len(qas), phrases[:5])
 
         def span(i: int) -> Tuple[float, float]:
             return float(sents[i].start), float(sents[i].end)
