@@ -28,7 +28,10 @@ _TYPES = {name: obj for name, obj in vars(T).items() if dataclasses.is_dataclass
 
 def make_key(*parts: Any) -> str:
     """Stable hex key from JSON-able parts (stage options, input hash, code version)."""
-    blob = json.dumps([CACHE_VERSION, *parts], sort_keys=True, default=str)
+    from . import __version__
+
+    # The package version is part of every key: a new release may change any stage's output.
+    blob = json.dumps([CACHE_VERSION, __version__, *parts], sort_keys=True, default=str)
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()[:32]
 
 

@@ -197,6 +197,9 @@ def _notes_stage(config: BuildConfig, info: MediaInfo, sha: str, transcript: Tra
             source = SourceInfo(path=str(info.path.name), duration=round(duration, 3), sha256=sha)
             notes = merge.merge_notes(chunk_notes, spans, sentences, slides, embedder, title=title,
                                       source=source, transcript=transcript, created="")
+            from .chapter_notes import fill_sparse_chapters
+
+            notes = fill_sparse_chapters(notes, sentences, writer)
             reduce = getattr(writer, "reduce", None)
             if callable(reduce):
                 notes = _apply_reduce(notes, reduce(chunk_notes, spans, title=title))
