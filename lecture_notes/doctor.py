@@ -323,16 +323,9 @@ def check_memory(folder_spec: str, device: str = "auto", dtype: str = "auto", na
 
 
 def _available_ram() -> int:
-    try:
-        for line in Path("/proc/meminfo").read_text().splitlines():
-            if line.startswith("MemAvailable:"):
-                return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    try:
-        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
-    except (ValueError, OSError, AttributeError):
-        return 0
+    from .batch import available_memory
+
+    return available_memory() or 0
 
 
 def check_endpoint(base_url: str, *, model: str = "", api_key_env: str = "OPENAI_API_KEY",

@@ -1,6 +1,8 @@
 """Merge stage: chunk notes + chapter spans -> LectureNotes (lecture summary, chapters with their notes,
-cross-chunk de-duplication, glossary). Non-generative: every sentence comes from the transcript, except the
-optional lead sentence, which is a template over the chapter topics."""
+cross-chunk de-duplication, glossary). Non-generative: the lecture summary is an overview template in lecture order
+('The lecture begins with A. ... The lecture then turns to B. ... Finally, it touches on C.') whose topics are key
+phrases of each section and whose other sentences are compressed transcript sentences; everything else is
+extracted verbatim."""
 from __future__ import annotations
 
 import logging
@@ -11,8 +13,8 @@ from typing import Dict, List, Sequence, Tuple
 import numpy as np
 
 from . import questions as qt
-from .summarize import (centrality, clean_sentence, compress, keyphrases, lexical_centrality, mmr_select,
-                        sentence_penalty, topic_phrases, words, zscore)
+from .summarize import (_PERSON_RE, centrality, clean_sentence, compress, is_nounish, keyphrases,
+                        lexical_centrality, mmr_select, sentence_penalty, tighten, words, zscore)
 from .types import (Chapter, ChapterSpan, ChunkNotes, GlossaryEntry, LectureNotes, Sentence, Slide, SourceInfo,
                     Transcript)
 
@@ -23,8 +25,16 @@ SUMMARY_WORDS = 100
 CHAPTER_SUMMARY_WORDS = 60
 MAX_SENTENCE_WORDS = 25  # longer sentences spend the word budget on one point
 COVERAGE_UNIT = 300.0  # the lecture summary draws one sentence from every chapter piece of at most this length
-LEAD_TOPICS = 5
 MIN_SENTENCE_WORDS = 8  # shorter ones are mostly fragments and asides
+# Overview summary: about WORDS_PER_MINUTE words per lecture minute within [MIN_WORDS, MAX_WORDS]; sections
+# shorter than MIN_SECTION_FRACTION of the lecture (a film clip, a late aside) join their neighbour, so the
+# overview makes four to six moves like a human-written one.
+WORDS_PER_MINUTE = 3.5
+MIN_SUMMARY_WORDS, MAX_SUMMARY_WORDS = 60, 120
+MIN_SECTION_FRACTION = 0.08
+OVERVIEW_SENTENCE_WORDS = 22
+TOPIC_BONUS = 0.6  # per section topic phrase the sentence mentions (units: z-score)
+PERSON_WEIGHT = 3.0  # first/second person density costs this much (units: z-score per pronoun share)
 
 
 def _norm(text: str) -> str:
@@ -165,6 +175,103 @@ def lecture_summary(lec: _Lecture, spans: Sequence[Tuple[float, float]], *, lead
     return f"{lead} {body}".strip()
 
 
+def summary_words(duration: float) -> int:
+    """Overview length in words for a lecture of ``duration`` seconds (about 3.5 words per minute, 60..120)."""
+    return int(min(MAX_SUMMARY_WORDS, max(MIN_SUMMARY_WORDS, round(WORDS_PER_MINUTE * duration / 60.0))))
+
+
+def summary_sections(spans: Sequence[Tuple[float, float]], duration: float,
+                     min_fraction: float = MIN_SECTION_FRACTION) -> List[Tuple[float, float]]:
+    """Chapters as overview sections: a chapter shorter than ``min_fraction`` of the lecture joins its shorter
+    neighbour (the first/last one joins the next/previous), repeatedly, so every section is a real move."""
+    out = [[float(a), float(b)] for a, b in spans]
+    while len(out) > 1:
+        short = [j for j, (a, b) in enumerate(out) if b - a < min_fraction * duration]
+        if not short:
+            break
+        j = min(short, key=lambda k: out[k][1] - out[k][0])
+        if j == 0 or (j < len(out) - 1 and out[j + 1][1] - out[j + 1][0] < out[j - 1][1] - out[j - 1][0]):
+            out[j + 1][0] = out[j][0]
+        else:
+            out[j - 1][1] = out[j][1]
+        del out[j]
+    return [(a, b) for a, b in out]
+
+
+_MOVES = ("The lecture begins with {}.", "The lecture then turns to {}.", "Next, it discusses {}.",
+          "Finally, it touches on {}.")
+
+
+def overview_move(k: int, n: int, topic: str) -> str:
+    """Template sentence introducing section ``k`` of ``n`` in lecture order ('' without a topic)."""
+    if not topic:
+        return ""
+    if n == 1:
+        return f"The lecture is about {topic}."
+    move = _MOVES[0] if k == 0 else _MOVES[3] if k == n - 1 else _MOVES[1] if k == 1 else _MOVES[2]
+    return move.format(topic)
+
+
+def _section_topic(lec: _Lecture, members: List[int], embedder, used: List[str], lecture_text: str,
+                   title: str = "") -> str:
+    """The section's key phrase: a slide title when the chapter has one, else the best section phrase (near both
+    the section and the whole lecture) that names a thing and is not part of an earlier section's topic."""
+    if title:
+        return title
+    centre = _unit(lec.emb[members].mean(0)) + _unit(lec.emb[lec.idx].mean(0))
+    for p in keyphrases([lec.texts[i] for i in members], embedder, top=6, doc_vec=_unit(centre)):
+        low = p.lower()
+        if is_nounish(p, lecture_text) and not any(low in u or u in low for u in used):
+            # A sentence-initial capital is not a name: keep it only when the lecture capitalises it mid-sentence.
+            first = p.split()[0]
+            if first[:1].isupper() and sum(c.isupper() for c in first) == 1 and \
+                    not re.search(r"[a-z,;]\s+" + re.escape(first) + r"\b", " ".join(lec.texts)):
+                p = first.lower() + p[len(first):]
+            return p
+    return ""
+
+
+def overview_summary(lec: _Lecture, sections: Sequence[Tuple[float, float]], embedder, *, max_words: int,
+                     titles: Sequence[str] = ()) -> str:
+    """Whole-lecture overview: for every section in order a template move over its topic phrase, then (word budget
+    permitting, best sections first) its most central compressed sentence, preferring third-person sentences that
+    mention the topic. ``titles`` (per section, may be empty) are slide titles to use as topics."""
+    lecture_text = " ".join(lec.texts).lower()
+    used: List[str] = []
+    parts: List[Tuple[str, Tuple[float, int, str]]] = []
+    for k, (a, b) in enumerate(sections):
+        members = lec.within(a, b, last=k == len(sections) - 1)
+        if len(members) < 5:
+            continue
+        topic = _section_topic(lec, members, embedder, used, lecture_text, titles[k] if k < len(titles) else "")
+        if topic:
+            used.append(topic.lower())
+        s = lec.local_scores(members)
+        best = (-np.inf, -1, "")
+        for i in members:
+            t = tighten(lec.short[i], OVERVIEW_SENTENCE_WORDS)
+            n = len(t.split()) if t else 0
+            if n < 7 or t.endswith("?"):
+                continue
+            sc = s[i] - PERSON_WEIGHT * len(_PERSON_RE.findall(t)) / n + TOPIC_BONUS * (topic.lower() in t.lower())
+            if sc > best[0]:
+                best = (float(sc), i, t)
+        parts.append((topic, best))
+    moves = [overview_move(k, len(parts), topic) for k, (topic, _) in enumerate(parts)]
+    total = sum(len(m.split()) for m in moves)
+    chosen = set()
+    for k in sorted(range(len(parts)), key=lambda k: -parts[k][1][0]):
+        sc, i, text = parts[k][1]
+        if i >= 0 and total + len(text.split()) <= max_words:
+            chosen.add(k)
+            total += len(text.split())
+    out: List[str] = []
+    for k, (_, (_, _, text)) in enumerate(parts):
+        out += [moves[k]] if moves[k] else []
+        out += [text] if k in chosen else []
+    return " ".join(out)
+
+
 def build_glossary(lec: _Lecture, max_entries: int = 40) -> List[GlossaryEntry]:
     """Terms defined in the lecture ('X is a ...', 'X means ...'), each with its defining sentence and time;
     the best-scored definition of a term wins; sorted alphabetically."""
@@ -194,7 +301,8 @@ def merge_notes(chunk_notes: Sequence[ChunkNotes], chapters: Sequence[ChapterSpa
                 slides: Sequence[Slide], embedder, *, title: str, source: SourceInfo, transcript: Transcript,
                 created: str = "", lead: bool = True) -> LectureNotes:
     """Assemble LectureNotes: de-duplicated chunk notes, chapters carrying the key points, questions and slides
-    inside their span plus an extractive chapter summary, a ~100-word lecture summary covering every chapter,
+    inside their span plus an extractive chapter summary, a lecture overview (template moves over section topics
+    plus compressed central sentences, ``summary_words`` long; ``lead=False``: plain extractive summary),
     and a glossary of defined terms."""
     lec = _Lecture(sentences, embedder)
     notes, removed = dedup_chunk_notes(chunk_notes, embedder)
@@ -217,9 +325,12 @@ def merge_notes(chunk_notes: Sequence[ChunkNotes], chapters: Sequence[ChapterSpa
             key_points=tuple(x for x in kps if _in(x.start, span.start, span.end, last)),
             qa=tuple(x for x in qas if _in(x.start, span.start, span.end, last)),
             slides=tuple(s for s in slides if _in((s.start + s.end) / 2, span.start, span.end, last))))
-    lead_text = lead_sentence(topic_phrases(texts, lec.emb[lec.idx], embedder, k=LEAD_TOPICS)) \
-        if lead and texts else ""
-    summary = lecture_summary(lec, coverage_spans([(c.start, c.end) for c in spans]), lead=lead_text)
+    if lead and texts:
+        sections = summary_sections([(c.start, c.end) for c in spans], end)
+        summary = overview_summary(lec, sections, embedder, max_words=summary_words(end),
+                                   titles=[_slide_title(slides, a, b) for a, b in sections])
+    else:
+        summary = lecture_summary(lec, coverage_spans([(c.start, c.end) for c in spans]))
     glossary = build_glossary(lec)
     stats = (("chunks", len(notes)), ("key_points", len(kps)), ("questions", len(qas)),
              ("duplicates_removed", removed), ("glossary_terms", len(glossary)))
@@ -228,6 +339,14 @@ def merge_notes(chunk_notes: Sequence[ChunkNotes], chapters: Sequence[ChapterSpa
     return LectureNotes(title=title, source=source, summary=summary, chapters=tuple(out_chapters),
                         chunks=tuple(notes), glossary=tuple(glossary), transcript=transcript, created=created,
                         tags=tuple(phrases[:6]), stats=stats)
+
+
+def _slide_title(slides: Sequence[Slide], start: float, end: float) -> str:
+    """Title of the first titled slide shown in the first half of [start, end) ('' if none)."""
+    for sl in sorted(slides, key=lambda x: x.start):
+        if start <= sl.start < start + 0.5 * (end - start) and sl.title.strip():
+            return re.sub(r"\s+", " ", sl.title).strip()
+    return ""
 
 
 def _unit(v: np.ndarray) -> np.ndarray:

@@ -25,7 +25,15 @@ _GENERIC_HEADS = frozenset("point thing things question problem answer idea reas
                            "key trick goal lesson story case claim argument answer important part bottom line truth "
                            "interesting thing upshot conclusion first second third last next other rest example "
                            "same main basic challenge object objects stuff guy guys people person hope plan job task "
-                           "situation end beginning picture image here today class lecture course".split())
+                           "situation end beginning picture image here today class lecture course product products "
+                           "step steps results reasons ideas points problems questions answers facts ways parts "
+                           "cases examples goals issue issues aspect aspects feature features kind kinds type types "
+                           "sort sorts number amount version stage stages factor factors element elements "
+                           "concept concepts term terms item items option options approach method".split())
+# Modifiers that only place a subject in a list ('the last product', 'the other one') and name nothing.
+_VAGUE_MODIFIERS = frozenset("first second third fourth fifth sixth last next final other another same main key big "
+                             "important basic whole previous following former latter new old different general "
+                             "simple major minor whole overall entire particular specific certain given".split())
 _CHATTY_ANSWER = re.compile(r"\b(?:i|i'm|i've|i'll|me|my|you'll|we'll|here|there's|this one|like this|--)(?=\W|$)",
                             re.I)
 _ARTICLES = ("a", "an", "the")
@@ -106,7 +114,20 @@ def noun_phrase_ok(phrase: str, max_words: int = 6) -> bool:
         return False
     if inner[-1] in _GENERIC_HEADS and len(inner) <= 2:
         return False
+    if _vague_subject(inner):
+        return False
     return not any(t.endswith("ly") and len(t) > 4 for t in inner)
+
+
+def _vague_subject(toks: Sequence[str]) -> bool:
+    """True when a subject names nothing specific: its head noun is generic ('the last product', 'the main
+    result') or it is only list/position words ('the next one', 'the other'); 'the result of selection' and
+    'the last vaccine' carry a content word and pass."""
+    head_k = toks.index("of") - 1 if "of" in toks[1:] else len(toks) - 1
+    specific = [t for t in toks if t not in _GENERIC_HEADS and t not in _VAGUE_MODIFIERS and
+                t not in STOPWORDS and len(t) >= 3]
+    return not specific or (toks[head_k] in _GENERIC_HEADS and toks[0] in _VAGUE_MODIFIERS | _GENERIC_HEADS
+                            and head_k == len(toks) - 1)
 
 
 def _surface(phrase: str, proper: Sequence[str] = ()) -> str:

@@ -304,3 +304,43 @@ def topic_phrases(texts: Sequence[str], emb: np.ndarray, embedder, *, k: int = 3
         return next((i for i, t in enumerate(low) if p.lower() in t), len(low))
 
     return sorted(picked, key=first)
+
+
+_DETERMINED_RE = r"\b(?:the|a|an|this|that|these|those|his|her|its|their|our|of|about|and)\s+"
+_LEAD_IN_RE = re.compile(
+    r"^(?:(?:I|we)\s*(?:want to|wanna|would like to|'d like to|need to|have to|am going to|are going to|'m going to|"
+    r"'re going to)\s+(?:begin|start|end|talk|say|think|look|spend \w+ \w+)\s+(?:by\s+)?(?:talking\s+|thinking\s+)?"
+    r"(?:about|with|at)\s+|(?:let me|let's)\s+\w+\s+(?:about\s+)?)", re.I)
+_OPENER_RE = re.compile(r"^(?:In fact|Of course|For example|Again|Now|So|Remember|You see|In other words),\s*")
+_OPINION_RE = re.compile(r"\b(?:I think|I believe|I guess|I suppose)\s+(?:that\s+)?")
+
+
+def is_nounish(phrase: str, text: str) -> bool:
+    """A key phrase names a thing: multi-word or capitalised, or seen after a determiner/'of' somewhere in ``text``
+    (lower-cased) - 'the mind' passes, the verb 'exists' does not."""
+    if " " in phrase.strip() or phrase[:1].isupper():
+        return True
+    return re.search(_DETERMINED_RE + re.escape(phrase.lower()) + r"\b", text) is not None
+
+
+def tighten(sentence: str, max_words: int, min_words: int = 6) -> Optional[str]:
+    """Compress a cleaned sentence for the lecture summary: drop openers ('In fact,'), opinion frames ('I think
+    that') and speaker lead-ins ('I want to begin by talking about'), then cut a sentence longer than
+    ``max_words`` at its first clause boundary that leaves ``min_words``..``max_words`` words. None when no such
+    cut exists. The words kept are verbatim."""
+    s = _OPINION_RE.sub("", _OPENER_RE.sub("", sentence))
+    s = _LEAD_IN_RE.sub("", _OPENER_RE.sub("", compress(s)))
+    if len(s.split()) > max_words:
+        for sep in ("; ", ", and ", ", but ", ", so ", ", which ", " -- ", ", "):
+            k = s.find(sep)
+            if k > 0 and min_words <= len(s[:k].split()) <= max_words:
+                s = s[:k]
+                break
+        else:
+            return None
+    s = s.strip().rstrip(",;:")
+    if s and s[0].islower():
+        s = s[0].upper() + s[1:]
+    if s and s[-1].isalnum():
+        s += "."
+    return s or None

@@ -40,7 +40,8 @@ def test_build_with_tiny_llm_records_fallbacks(tmp_path):
     result = build_notes(cfg)
     data = json.loads((Path(result.out_dir) / "notes.json").read_text())
     stats = data["stats"]
-    assert stats["llm_fallbacks"] >= 2 and stats["llm_repairs"] == stats["llm_fallbacks"]
+    # every fallback follows a repair attempt (sparse chapters may ask the model again)
+    assert stats["llm_fallbacks"] >= 2 and stats["llm_repairs"] >= stats["llm_fallbacks"]
     assert stats["llm_chunks"] == 0
     assert all(c.backend == "extractive" for c in result.notes.chunks)
     assert result.notes.chapters and result.notes.summary

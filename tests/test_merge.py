@@ -4,7 +4,9 @@ from __future__ import annotations
 import pytest
 
 from lecture_notes.backends.extractive import ExtractiveNoteWriter
-from lecture_notes.merge import dedup_chunk_notes, lead_sentence, merge_notes
+from lecture_notes.merge import (dedup_chunk_notes, lead_sentence, merge_notes, overview_move, summary_sections,
+                                 summary_words)
+from lecture_notes.summarize import is_nounish, tighten
 from lecture_notes.notes import write_notes
 from lecture_notes.types import (ChapterSpan, ChunkNotes, QAPair, Segment, Slide, SourceInfo, TimedText,
                                  Transcript)
@@ -41,17 +43,56 @@ def lecture():
     return cn, notes
 
 
-def test_lecture_summary_has_lead_and_covers_every_chapter(lecture):
+def test_lecture_summary_is_an_ordered_overview_covering_every_chapter(lecture):
     _, notes = lecture
     text = notes.summary
-    assert text.startswith("This lecture covers ")
-    assert 15 <= len(text.split()) <= 110
-    body = text.split(".", 1)[1]
+    assert text.startswith("The lecture begins with ")
+    assert "Finally, it touches on Smallpox." in text  # the slide title shown early in the chapter is its topic
+    assert text.index("The lecture begins with") < text.index("Finally, it touches on")
+    assert 15 <= len(text.split()) <= summary_words(200.0) == 60
     first = {norm(s) for s in VACCINE_LINES}
     second = {norm(s) for s in SECOND}
-    sents = [norm(s) for s in body.split(". ") if s.strip()]
-    assert any(any(s in f for f in first) for s in sents)
-    assert any(any(s in f for f in second) for s in sents)
+    sents = [norm(s) for s in text.split(". ") if s.strip()]
+    hit1 = [k for k, s in enumerate(sents) if any(s in f for f in first)]
+    hit2 = [k for k, s in enumerate(sents) if any(s in f for f in second)]
+    assert hit1 and hit2 and max(hit1) < min(hit2)  # one transcript sentence per chapter, in lecture order
+
+
+def test_plain_extractive_summary_without_template():
+    emb = HashEmbedder()
+    chunk = vaccine_chunk()
+    cn = write_notes([chunk], ExtractiveNoteWriter(embedder=emb))
+    notes = merge_notes(cn, [], list(chunk.sentences), [], emb, title="T", transcript=Transcript(()),
+                        source=SourceInfo("x", 96.0, ""), lead=False)
+    assert "The lecture" not in notes.summary
+    lines = {norm(s) for s in VACCINE_LINES}
+    assert all(any(norm(s) in f for f in lines) for s in notes.summary.split(". ") if s.strip())
+
+
+def test_overview_length_sections_and_moves():
+    assert summary_words(60.0) == 60 and summary_words(1800.0) == 105 and summary_words(3 * 3600.0) == 120
+    # A 100 s clip at the start and a 100 s aside at the end join their neighbours; real chapters stay.
+    assert summary_sections([(0, 100), (100, 1000), (1000, 2000), (2000, 2100)], 2100) == [(0, 1000), (1000, 2100)]
+    assert summary_sections([(0, 500), (500, 1000)], 1000) == [(0, 500), (500, 1000)]
+    assert summary_sections([(0, 10)], 10) == [(0, 10)]
+    assert [overview_move(k, 4, "X") for k in range(4)] == [
+        "The lecture begins with X.", "The lecture then turns to X.", "Next, it discusses X.",
+        "Finally, it touches on X."]
+    assert overview_move(0, 1, "kin selection") == "The lecture is about kin selection."
+    assert overview_move(1, 3, "") == ""
+
+
+def test_tighten_keeps_the_verbatim_core_of_a_sentence():
+    assert tighten("In fact, I think that vaccines train the immune system to recognise a pathogen.", 22) == \
+        "Vaccines train the immune system to recognise a pathogen."
+    assert tighten("I want to begin by talking about the life of Machiavelli in Florence.", 22) == \
+        "The life of Machiavelli in Florence."
+    long = ("Kin selection explains why helpers at the nest raise their siblings, and it also explains alarm calls "
+            "in ground squirrels that warn relatives about predators nearby.")
+    assert tighten(long, 15) == "Kin selection explains why helpers at the nest raise their siblings."
+    assert tighten("One two three four five six seven eight nine ten eleven twelve thirteen fourteen.", 10) is None
+    text = "the mind and the body are distinct, the soul exists"
+    assert is_nounish("mind", text) and is_nounish("Morning Star", text) and not is_nounish("exists", text)
 
 
 def test_chapters_carry_the_notes_and_slides_inside_their_span(lecture):

@@ -206,3 +206,31 @@ def test_real_minilm_notes_are_grounded():
     assert any(q.question == "What is an antigen?" for q in out.qa)
     for qa in out.qa:
         assert norm(qa.answer) in norm(_source(chunk, qa.start).text)
+
+
+def test_vague_definition_subjects_are_rejected():
+    # Seen on the sample lecture: "What is the last product? -> a immunological memory".
+    assert definition("The last product is a immunological memory.") is None
+    for vague in ("the next step", "the other thing", "the main result", "the final answer", "the same one"):
+        assert not noun_phrase_ok(vague), vague
+    for specific in ("the last vaccine", "the first adaptive response", "the result of natural selection",
+                     "herd immunity"):
+        assert noun_phrase_ok(specific), specific
+    t = definition("The first vaccine is a preparation of cowpox material from a milkmaid.")
+    assert t is not None and t.question == "What is the first vaccine?"
+
+
+def test_slide_titles_and_short_fragments_are_not_key_points():
+    # Seen on the sample lecture: OCR puts the slide title first in the slide text and it became a key point.
+    slide = Slide(0.0, 90.0, "slides/slide-001.jpg",
+                  "Two Lines of Defense\nAntibodies bind one specific antigen\nIntroduction to Immunology",
+                  "Two Lines of Defense", 0.9)
+    lines = ["Two lines of defense."] + VACCINE_LINES[1:] + ["Two arms.", "Herd immunity."]
+    base = vaccine_chunk(0, 0.0, lines)
+    chunk = type(base)(0, base.start, base.end, base.sentences, (slide,))
+    out = ExtractiveNoteWriter(embedder=HashEmbedder()).write(chunk)
+    texts = [k.text for k in out.key_points]
+    assert "Antibodies bind one specific antigen." in texts  # a content bullet stays
+    assert not any(norm(t) in (norm(slide.title), "introduction to immunology") for t in texts)
+    assert all(len(t.split()) >= 5 or t == "Antibodies bind one specific antigen." for t in texts)
+    assert 3 <= len(texts) <= 6

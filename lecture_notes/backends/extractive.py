@@ -10,7 +10,7 @@ import numpy as np
 
 from .. import questions as qt
 from ..errors import BackendError
-from ..summarize import (centrality, clean_sentence, compress, keyphrases, lexical_centrality, mmr_select,
+from ..summarize import (STOPWORDS, centrality, clean_sentence, compress, keyphrases, lexical_centrality, mmr_select,
                          sentence_penalty, starts_with_anaphor, words, zscore)
 from ..types import Chunk, ChunkNotes, QAPair, Sentence, TimedText
 from .base import Embedder, NoteWriter
@@ -21,6 +21,8 @@ _ENUM_RE = re.compile(r"\b(?:first(?:ly)?|second(?:ly)?|third(?:ly)?|finally|(?:
                       r"(?:\w+ )?(?:types|kinds|ways|reasons|steps|stages|parts|components|properties|principles|"
                       r"factors|categories|forms|classes|features|advantages|disadvantages|problems|limitations))\b",
                       re.I)
+MIN_POINT_WORDS = 5  # shorter key points are headings or fragments, unless they are slide bullets
+
 _CAUSE_RE = re.compile(r"\b(?:because|therefore|thus|hence|so that|leads? to|led to|causes?|caused|results? in|"
                        r"due to|as a result|consequently|in order to)\b", re.I)
 
@@ -79,8 +81,9 @@ class ExtractiveNoteWriter(NoteWriter):
         n_target = int(np.clip(round(len(idx) / 10), 3, self.max_key_points))
         out: List[Tuple[str, int]] = []
         # Slide bullets, placed at the sentence that speaks them.
+        titles = {_norm(s.title) for s in chunk.slides if s.title.strip()}
         bullets = [clean_sentence(line) for s in chunk.slides for line in s.text.splitlines()
-                   if len(words(line)) >= 3]
+                   if len(words(line)) >= 3 and not _is_heading(line, titles)]
         if bullets and idx:
             bemb = self.embedder.embed(bullets)
             sims = bemb @ emb[idx].T
@@ -116,8 +119,12 @@ class ExtractiveNoteWriter(NoteWriter):
         if avoid is not None:
             picked = [i for i in picked if float((emb[i] @ avoid.T).max()) < 0.85]
         out += [(compress(texts[i]), i) for i in picked]
+        bullet_set = {b for b, _ in out}
+        # A key point must say something: transcript fragments under MIN_POINT_WORDS words and slide headings go.
+        out = [(t, i) for t, i in out if t in bullet_set or len(words(t)) >= MIN_POINT_WORDS]
         if len(out) < 3:  # tiny chunk: fall back to the best remaining sentences, summary ones included
-            extra = [i for i in np.argsort(-score) if i in idx and i not in {j for _, j in out}]
+            extra = [i for i in np.argsort(-score) if i in idx and i not in {j for _, j in out}
+                     and len(words(compress(texts[i]))) >= MIN_POINT_WORDS and _norm(texts[i]) not in titles]
             out += [(compress(texts[i]), i) for i in extra[:3 - len(out)]]
         return sorted(out, key=lambda p: p[1])
 
@@ -194,6 +201,21 @@ class ExtractiveNoteWriter(NoteWriter):
             key_points=tuple(TimedText(_as_point(t), *span(i)) for t, i in kps),
             qa=tuple(QAPair(t.question, t.answer, t.kind, *span(i)) for t, i in qas),
             backend=self.name)
+
+
+def _norm(text: str) -> str:
+    return " ".join(re.sub(r"[^\w\s]", " ", text.lower()).split())
+
+
+def _is_heading(line: str, titles: set) -> bool:
+    """A slide line that names a topic rather than stating a point: a slide's title (which OCR also puts first in
+    the slide text) or a short Title-Case line such as 'Two Lines of Defense' or a repeated course footer."""
+    if _norm(line) in titles:
+        return True
+    toks = words(line)
+    content = [w for w in toks if w.lower() not in STOPWORDS]
+    return len(toks) < MIN_POINT_WORDS and bool(content) and all(w[:1].isupper() or w[:1].isdigit() for w in content) \
+        and ":" not in line
 
 
 def _unit(v: np.ndarray) -> np.ndarray:
