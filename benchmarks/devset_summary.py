@@ -119,7 +119,7 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--devset", default="/work/shared/devset")
     ap.add_argument("--out", default="/tmp/devset_notes")
-    ap.add_argument("--no-lead", action="store_true", help="no template lead sentence in the summary")
+    ap.add_argument("--no-lead", action="store_true", help="plain extractive summary instead of the templated overview")
     ap.add_argument("--chapters", choices=("auto", "fixed"), default="auto",
                     help="auto: chunking.find_chapters when available; fixed: 5-minute chapters")
     ap.add_argument("--only", default="", help="substring of the lecture folder names to run")

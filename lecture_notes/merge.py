@@ -342,9 +342,10 @@ def merge_notes(chunk_notes: Sequence[ChunkNotes], chapters: Sequence[ChapterSpa
 
 
 def _slide_title(slides: Sequence[Slide], start: float, end: float) -> str:
-    """Title of the first titled slide shown in the first half of [start, end) ('' if none)."""
+    """Title of the first titled slide of [start, end) (by its midpoint, as chapters take their slides), if it
+    opens the span (shown before the span's midpoint); '' otherwise."""
     for sl in sorted(slides, key=lambda x: x.start):
-        if start <= sl.start < start + 0.5 * (end - start) and sl.title.strip():
+        if start <= (sl.start + sl.end) / 2 < end and sl.start < start + 0.5 * (end - start) and sl.title.strip():
             return re.sub(r"\s+", " ", sl.title).strip()
     return ""
 
