@@ -217,7 +217,7 @@ def _section_topic(lec: _Lecture, members: List[int], embedder, used: List[str],
     """The section's key phrase: a slide title when the chapter has one, else the best section phrase (near both
     the section and the whole lecture) that names a thing and is not part of an earlier section's topic."""
     if title:
-        return title
+        return _title_as_phrase(title, " ".join(lec.texts))
     centre = _unit(lec.emb[members].mean(0)) + _unit(lec.emb[lec.idx].mean(0))
     for p in keyphrases([lec.texts[i] for i in members], embedder, top=6, doc_vec=_unit(centre)):
         low = p.lower()
@@ -339,6 +339,18 @@ def merge_notes(chunk_notes: Sequence[ChunkNotes], chapters: Sequence[ChapterSpa
     return LectureNotes(title=title, source=source, summary=summary, chapters=tuple(out_chapters),
                         chunks=tuple(notes), glossary=tuple(glossary), transcript=transcript, created=created,
                         tags=tuple(phrases[:6]), stats=stats)
+
+
+def _title_as_phrase(title: str, lecture_text: str = "") -> str:
+    """A slide title read as part of a sentence: "What a Vaccine Contains" -> "what a vaccine contains";
+    acronyms, mixed-case words (DNA, mRNA) and names the speaker capitalises mid-sentence keep their case."""
+    words = []
+    for w in title.split():
+        core = re.sub(r"[^A-Za-z]", "", w)
+        name = bool(core) and core[0].isupper() and re.search(r"[a-z,;] " + re.escape(core) + r"\b", lecture_text)
+        keep = bool(name) or (len(core) >= 2 and (core.isupper() or any(c.isupper() for c in core[1:])))
+        words.append(w if keep else w.lower())
+    return " ".join(words).rstrip(":.;")
 
 
 def _slide_title(slides: Sequence[Slide], start: float, end: float) -> str:

@@ -17,7 +17,7 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 from . import __version__
 from .backends import base as registry
-from .cache import StageCache, cached_sha256, make_key
+from .cache import StageCache, cached_sha256, code_hash, make_key
 from .config import BuildConfig
 from .errors import InputError, NoAudioError
 from .output import StagingDir, check_target, clean_stale
@@ -87,7 +87,8 @@ def _slides_stage(config: BuildConfig, info: MediaInfo, sha: str, cache: StageCa
     from . import media, ocr, slides as slides_mod
 
     ocr_opts = _backend_opts(config, "ocr")
-    key = make_key("slides", sha, config.frame_rate, config.frame_max_side, config.ocr_backend, ocr_opts,
+    code = code_hash("media", "slides", "ocr", "backends/rapidocr_backend")
+    key = make_key("slides", code, sha, config.frame_rate, config.frame_max_side, config.ocr_backend, ocr_opts,
                    config.vision_backend, _backend_opts(config, "vision") if config.vision_backend else {})
     hit, value = cache.get("slides", key)
     if hit:
@@ -142,7 +143,8 @@ def _transcript_stage(config: BuildConfig, info: MediaInfo, sha: str, transcript
     asr_opts = _backend_opts(config, "asr", model=config.asr_model, cpu_threads=config.cpu_threads)
     if config.asr_backend == "faster-whisper":
         asr_opts.setdefault("cache_dir", str(Path(config.cache_dir)))
-    key = make_key("transcript", sha, config.asr_backend, asr_opts, config.language, prompt)
+    code = code_hash("transcribe", "backends/faster_whisper_backend")
+    key = make_key("transcript", code, sha, config.asr_backend, asr_opts, config.language, prompt)
     hit, value = cache.get("transcript", key)
     if hit:
         progress("transcript", 1, 1)
@@ -170,7 +172,9 @@ def _notes_stage(config: BuildConfig, info: MediaInfo, sha: str, transcript: Tra
 
     emb_opts = _backend_opts(config, "embedder")
     notes_opts = _backend_opts(config, "notes")
-    key = make_key("notes", sha, extra_key, config.window, config.embedder_backend, emb_opts,
+    # Notes depend on most of the text code and the chosen backends; any change there recomputes them.
+    key = make_key("notes", code_hash("chunking", "chapters", "textutil", "notes", "merge", "summarize", "questions",
+                                      "chapter_notes", "backends"), sha, extra_key, config.window, config.embedder_backend, emb_opts,
                    config.notes_backend, notes_opts, title)
     hit, value = cache.get("notes", key)
     if hit:
