@@ -54,23 +54,29 @@ class StageBars:
         self.enabled = enabled
         self.prefix = prefix
         self.bars: Dict[str, object] = {}
+        import threading
+
+        self._lock = threading.Lock()
 
     def __call__(self, stage: str, done: float, total: float) -> None:
         if not self.enabled:
             return
+
+        with self._lock:  # stages may report from two threads (slides run beside transcription)
+            self._update(stage, done, total)
+
+    def _update(self, stage: str, done: float, total: float) -> None:
         from tqdm import tqdm
 
         bar = self.bars.get(stage)
         if bar is None:
-            for other in self.bars.values():
-                other.close()
             unit = "s" if stage in ("slides", "transcript") and total > 1 else "it"
             import shutil
 
             # A terminal that reports no size (some CI ptys) would get a zero-width bar.
             cols = shutil.get_terminal_size((100, 24)).columns or 100
             bar = tqdm(total=round(total, 1), desc=f"{self.prefix}{self.LABELS.get(stage, stage):>10}",
-                       unit=unit, leave=True, file=sys.stderr, ncols=min(cols, 110),
+                       unit=unit, leave=True, file=sys.stderr, ncols=min(cols, 110), position=len(self.bars),
                        bar_format="{desc} {percentage:3.0f}%|{bar}| {n:.0f}/{total:.0f}{unit} [{elapsed}]")
             self.bars[stage] = bar
         bar.total = round(total, 1)

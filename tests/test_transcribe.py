@@ -231,3 +231,22 @@ def test_base_model_assembly_and_load(tmp_path, speech):
     assert base._model is None
     with pytest.raises(BackendError, match="closed"):
         base.transcribe(speech)
+
+
+def test_long_audio_is_cut_into_blocks_at_quiet_moments():
+    import numpy as np
+
+    from lecture_notes.backends.faster_whisper_backend import _blocks
+
+    sr = 16000
+    rng = np.random.default_rng(0)
+    audio = (rng.standard_normal(sr * 1500) * 0.1).astype(np.float32)  # 25 minutes of "speech"
+    for quiet in (590, 1190):  # a pause near each 10-minute mark
+        audio[quiet * sr:(quiet + 2) * sr] = 0.0
+    blocks = _blocks(audio, sr, 600.0)
+    assert blocks[0][0] == 0 and blocks[-1][1] == len(audio)
+    assert all(a < b for a, b in blocks) and all(b == c for (_, b), (c, _) in zip(blocks, blocks[1:]))
+    cuts = [b / sr for _, b in blocks[:-1]]
+    assert len(cuts) == 2
+    assert 590 <= cuts[0] <= 592 and 1190 <= cuts[1] <= 1192
+    assert _blocks(audio[: sr * 100], sr, 600.0) == [(0, sr * 100)]

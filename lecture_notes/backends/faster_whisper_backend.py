@@ -11,7 +11,7 @@ import logging
 import os
 import time
 from pathlib import Path
-from typing import Any, Callable, Optional
+from typing import Any, Callable, List, Optional, Tuple
 
 import numpy as np
 
@@ -31,14 +31,15 @@ class FasterWhisperTranscriber(Transcriber):
 
     Options: ``model`` (``tiny.en``, ``base`` or a model folder), ``device`` (``cpu``/``cuda``/``auto``),
     ``compute_type`` (default ``int8`` on CPU, ``float16`` on CUDA), ``cpu_threads`` (0: all cores, capped at 8),
-    ``beam_size`` (1 = greedy, the default: 5 costs ~1.5x the CPU for ~15% lower WER, which breaks the
+    ``block_seconds`` (long audio is transcribed in blocks of about this length, cut at quiet moments, so
+    memory stays flat), ``beam_size`` (1 = greedy, the default: 5 costs ~1.5x the CPU for ~15% lower WER, which breaks the
     whole-build time budget on 2 cores; set it in the config file when accuracy matters more), ``vad_filter``, ``prompt_mode`` (how a slide
     vocabulary prompt is given to Whisper: ``initial_prompt``, ``hotwords`` or ``both``), ``cache_dir`` (where
     ``base`` is assembled).
     """
 
     def __init__(self, model: str = "tiny.en", *, device: str = "cpu", compute_type: Optional[str] = None,
-                 cpu_threads: int = 0, beam_size: int = 1, vad_filter: bool = True,
+                 cpu_threads: int = 0, beam_size: int = 1, vad_filter: bool = True, block_seconds: float = 600.0,
                  prompt_mode: str = "initial_prompt", word_timestamps: bool = True,
                  cache_dir: Optional[Path] = None, condition_on_previous_text: bool = True) -> None:
         try:
@@ -71,6 +72,7 @@ class FasterWhisperTranscriber(Transcriber):
         self.multilingual = bool(self._model.model.is_multilingual)
         self.word_timestamps = bool(word_timestamps)
         self.beam_size = int(beam_size)
+        self.block_seconds = float(block_seconds)
         self.vad_filter = bool(vad_filter)
         self.prompt_mode = prompt_mode
         self.condition_on_previous_text = bool(condition_on_previous_text)
@@ -98,19 +100,31 @@ class FasterWhisperTranscriber(Transcriber):
         if prompt and self.prompt_mode in ("hotwords", "both"):
             kwargs["hotwords"] = prompt
         t0 = time.perf_counter()
-        try:
-            seg_iter, info = model.transcribe(samples, **kwargs)
-            segments = []
-            for seg in seg_iter:  # a generator: decoding happens while we iterate
-                words = tuple(Word(float(w.start), float(w.end), w.word.strip(), float(w.probability))
-                              for w in (seg.words or ()) if w.word.strip())
-                segments.append(Segment(float(seg.start), float(seg.end), seg.text.strip(), words))
-                if progress is not None:
-                    progress(min(float(seg.end), duration))
-        except BackendError:
-            raise
-        except Exception as exc:
-            raise BackendError(f"Whisper {self.model_name} failed while transcribing: {exc}") from exc
+        segments = []
+        info = None
+        sr = 16000
+        for a, b in _blocks(samples, sr, self.block_seconds):
+            # faster-whisper computes the log-mel features of its whole input at once (memory grows with
+            # length: ~2 GB for 30 minutes), so long lectures go through in blocks cut at quiet moments.
+            offset = a / sr
+            try:
+                seg_iter, block_info = model.transcribe(samples[a:b], **kwargs)
+                info = info or block_info
+                for seg in seg_iter:  # a generator: decoding happens while we iterate
+                    words = tuple(Word(float(w.start) + offset, float(w.end) + offset, w.word.strip(),
+                                       float(w.probability)) for w in (seg.words or ()) if w.word.strip())
+                    segments.append(Segment(float(seg.start) + offset, float(seg.end) + offset, seg.text.strip(),
+                                            words))
+                    if progress is not None:
+                        progress(min(float(seg.end) + offset, duration))
+            except BackendError:
+                raise
+            except Exception as exc:
+                raise BackendError(f"Whisper {self.model_name} failed while transcribing: {exc}") from exc
+            if self.multilingual and kwargs.get("language") is None and block_info.language:
+                kwargs["language"] = block_info.language  # keep one language across blocks
+            if self.condition_on_previous_text and segments and not prompt:
+                kwargs["initial_prompt"] = " ".join(s.text for s in segments[-3:])[-200:]
         if progress is not None:
             progress(duration)
         detected = info.language or language or "en"
@@ -132,6 +146,28 @@ class FasterWhisperTranscriber(Transcriber):
         if getattr(self, "_model", None) is None:
             raise BackendError(f"{self.name} was closed; create a new transcriber")
         return self._model
+
+
+def _blocks(samples: np.ndarray, sr: int, block_seconds: float) -> List[Tuple[int, int]]:
+    """Cut points near every ``block_seconds``, each at the quietest 0.5 s within 30 s of the target."""
+    n = len(samples)
+    step = int(block_seconds * sr)
+    if step <= 0 or n <= step * 1.25:
+        return [(0, n)]
+    hop = sr // 2
+    frames = n // hop
+    energy = np.sqrt(np.mean(samples[: frames * hop].reshape(frames, hop).astype(np.float32) ** 2, axis=1))
+    cuts = [0]
+    target = step
+    while target < n - step // 4:
+        lo, hi = max(cuts[-1] + step // 2, target - 30 * sr) // hop, min(n - 1, target + 30 * sr) // hop
+        if hi <= lo:
+            break
+        best = lo + int(np.argmin(energy[lo:hi]))
+        cuts.append(best * hop + hop // 2)
+        target = cuts[-1] + step
+    cuts.append(n)
+    return [(a, b) for a, b in zip(cuts, cuts[1:]) if b > a]
 
 
 def _has_cuda() -> bool:
