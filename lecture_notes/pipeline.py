@@ -173,6 +173,17 @@ def _timed(timings: Dict[str, float], name: str, fn: Callable, *args: Any) -> An
         timings[name] = time.perf_counter() - t0
 
 
+def _lower_thread_priority() -> None:
+    """Let the slides thread (and the decoder/OCR threads it starts, which inherit it) use only the CPU that
+    transcription leaves idle, so running both at once does not slow transcription down."""
+    import threading
+
+    try:
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 15)
+    except (AttributeError, OSError):  # not Linux, or not allowed: run at normal priority
+        pass
+
+
 def _slides_and_transcript(config: BuildConfig, info: MediaInfo, sha: str, transcript_path: Optional[Path],
                            cache: StageCache, progress: Progress, timings: Dict[str, float],
                            hits: Dict[str, bool]) -> Tuple[Tuple[Slide, ...], Optional[Path], Transcript]:
@@ -190,9 +201,13 @@ def _slides_and_transcript(config: BuildConfig, info: MediaInfo, sha: str, trans
         return slides, image_root, transcript
     from concurrent.futures import ThreadPoolExecutor
 
+    def background_slides():
+        _lower_thread_priority()
+        return _timed(timings, "slides", _slides_stage, config, info, sha, cache, progress)
+
     t0 = time.perf_counter()
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="slides") as pool:
-        future = pool.submit(_timed, timings, "slides", _slides_stage, config, info, sha, cache, progress)
+        future = pool.submit(background_slides)
         transcript, hits["transcript"] = _timed(timings, "transcript", _transcript_stage, config, info, sha,
                                                 transcript_path, (), cache, progress)
         slides, image_root, hits["slides"] = future.result()
