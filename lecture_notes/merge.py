@@ -217,7 +217,11 @@ def _section_topic(lec: _Lecture, members: List[int], embedder, used: List[str],
     """The section's key phrase: a slide title when the chapter has one, else the best section phrase (near both
     the section and the whole lecture) that names a thing and is not part of an earlier section's topic."""
     if title:
-        return _title_as_phrase(title, " ".join(lec.texts))
+        # "Topic (cont.)" continues an earlier slide: the same topic must not open two moves of the overview.
+        title = re.sub(r"\s*[\(\[]?\b(?:cont(?:inued|'d|\.)?|part\s+\d+)[\)\]]?\s*$", "", title, flags=re.I).strip()
+        phrase = _title_as_phrase(title, " ".join(lec.texts)) if title else ""
+        if phrase and phrase.lower() not in used:
+            return phrase
     centre = _unit(lec.emb[members].mean(0)) + _unit(lec.emb[lec.idx].mean(0))
     for p in keyphrases([lec.texts[i] for i in members], embedder, top=6, doc_vec=_unit(centre)):
         low = p.lower()

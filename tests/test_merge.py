@@ -172,3 +172,18 @@ def test_merge_with_real_minilm():
     assert len(qs) == len(set(qs)) and qs.count(norm("What is an antigen?")) == 1
     assert 20 <= len(notes.summary.split()) <= 110
     assert any(g.term == "antigen" for g in notes.glossary)
+
+
+def test_continued_slide_title_does_not_open_a_second_move():
+    emb = HashEmbedder()
+    chunks = [vaccine_chunk(0, 0.0), vaccine_chunk(1, 100.0, SECOND)]
+    sentences = [s for c in chunks for s in c.sentences]
+    cn = write_notes(chunks, ExtractiveNoteWriter(embedder=emb))
+    chapters = [ChapterSpan(0.0, 100.0, "Immunity"), ChapterSpan(100.0, 200.0, "Immunity (cont.)")]
+    slides = [Slide(2.0, 60.0, "slides/slide-001.jpg", "Immunity", "Immunity", 0.9),
+              Slide(101.0, 160.0, "slides/slide-002.jpg", "Immunity (cont.)", "Immunity (cont.)", 0.9)]
+    tr = Transcript(tuple(Segment(s.start, s.end, s.text) for s in sentences))
+    notes = merge_notes(cn, chapters, sentences, slides, emb, title="Vaccines", transcript=tr,
+                        source=SourceInfo("lecture.mp4", 200.0, "abc"))
+    assert notes.summary.startswith("The lecture begins with immunity.")
+    assert "touches on immunity" not in notes.summary.lower() and "(cont" not in notes.summary
