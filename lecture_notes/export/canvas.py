@@ -10,6 +10,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 from .common import Course, SafeZip, build_pool, quiz_items, stable_id, write_atomic
+from .common import sub_element as _sub
 from .qti import assessment_xml
 
 log = logging.getLogger(__name__)
@@ -18,13 +19,6 @@ CP_NS = "http://www.imsglobal.org/xsd/imsccv1p1/imscp_v1p1"
 IMSMD_NS = "http://www.imsglobal.org/xsd/imsmd_v1p2"
 CANVAS_NS = "http://canvas.instructure.com/xsd/cccv1p0"
 META_RESOURCE = "associatedcontent/imscc_xmlv1p1/learning-application-resource"
-
-
-def _sub(parent: ET.Element, tag: str, text: str = None, **attrs) -> ET.Element:
-    el = ET.SubElement(parent, tag, {k: str(v) for k, v in attrs.items()})
-    if text is not None:
-        el.text = text
-    return el
 
 
 def _xml(root: ET.Element) -> bytes:

@@ -376,3 +376,13 @@ def write_atomic(dest: Path, force: bool, writer: Callable[[Path], None]) -> Pat
         Path(tmp).unlink(missing_ok=True)
         raise
     return dest
+
+
+def sub_element(parent: "ET.Element", tag: str, text: Optional[object] = None, **attrs) -> "ET.Element":
+    """Append ``<tag attrs>text</tag>`` to ``parent`` (ElementTree escapes the text and attribute values)."""
+    import xml.etree.ElementTree as ET
+
+    el = ET.SubElement(parent, tag, {k: str(v) for k, v in attrs.items()})
+    if text is not None:
+        el.text = str(text)
+    return el

@@ -12,6 +12,7 @@ from typing import List, Tuple
 
 from .common import (Course, Lecture, QuizItem, SafeZip, build_pool, esc, fmt_time, lecture_images, quiz_items,
                      safe_relpath, stable_id, write_atomic)
+from .common import sub_element as _sub
 from .qti import assessment_xml, objectbank_xml
 
 log = logging.getLogger(__name__)
@@ -25,13 +26,6 @@ SCHEMA_LOCATION = (f"{CP_NS} http://www.imsglobal.org/profile/cc/ccv1p1/ccv1p1_i
                    f"{LOMR_NS} http://www.imsglobal.org/profile/cc/ccv1p1/LOM/ccv1p1_lomresource_v1p0.xsd")
 ASSESSMENT = "imsqti_xmlv1p2/imscc_xmlv1p1/assessment"
 QUESTION_BANK = "imsqti_xmlv1p2/imscc_xmlv1p1/question-bank"
-
-
-def _sub(parent: ET.Element, tag: str, text: str = None, **attrs) -> ET.Element:
-    el = ET.SubElement(parent, tag, {k: str(v) for k, v in attrs.items()})
-    if text is not None:
-        el.text = text
-    return el
 
 
 def _manifest(course: Course, modules: List[dict], bank_href: str) -> bytes:

@@ -11,6 +11,7 @@ import xml.etree.ElementTree as ET
 from typing import Iterable, List, Sequence, Tuple
 
 from .common import BLANK, QuizItem, esc, fmt_time
+from .common import sub_element as _sub
 
 QTI_NS = "http://www.imsglobal.org/xsd/ims_qtiasiv1p2"
 XSI_NS = "http://www.w3.org/2001/XMLSchema-instance"
@@ -20,13 +21,6 @@ CC_PROFILES = {"mc": "cc.multiple_choice.v0p1", "short": "cc.fib.v0p1", "cloze":
                "essay": "cc.essay.v0p1"}
 CANVAS_TYPES = {"mc": "multiple_choice_question", "short": "short_answer_question",
                 "cloze": "short_answer_question", "essay": "essay_question"}
-
-
-def _sub(parent: ET.Element, tag: str, text: str = None, **attrs) -> ET.Element:
-    el = ET.SubElement(parent, tag, {k: str(v) for k, v in attrs.items()})
-    if text is not None:
-        el.text = str(text)
-    return el
 
 
 def _metadata(parent: ET.Element, fields: Iterable[Tuple[str, str]]) -> None:
