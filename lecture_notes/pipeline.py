@@ -8,6 +8,7 @@ import datetime as _dt
 import logging
 import os
 import re
+import shutil
 import tempfile
 import time
 import urllib.parse
@@ -107,10 +108,8 @@ def _slides_stage(config: BuildConfig, info: MediaInfo, sha: str, cache: StageCa
     try:
         engine = registry.create("ocr", config.ocr_backend, **ocr_opts)
         try:
-            full_res = (lambda t: media.frame_at(info.path, t)) if hasattr(media, "frame_at") else None
-            kwargs = {"full_res": full_res} if full_res is not None else {}
             slides = tuple(ocr.read_slides(spans, engine, work, progress=lambda d, t: progress("ocr", d, t),
-                                           **kwargs))
+                                           full_res=lambda t: media.frame_at(info.path, t)))
         finally:
             engine.close()
         slides = _vision_stage(config, slides, work)
@@ -122,8 +121,6 @@ def _slides_stage(config: BuildConfig, info: MediaInfo, sha: str, cache: StageCa
 
         entry = cache.put("slides", key, slides, write_files=move_images)
     finally:
-        import shutil
-
         shutil.rmtree(work, ignore_errors=True)
     progress("slides", total, total)
     return slides, entry, False
