@@ -24,9 +24,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from lecture_notes.backends.faster_whisper_backend import FasterWhisperTranscriber  # noqa: E402
-from lecture_notes.media import load_audio  # noqa: E402
-from lecture_notes.transcribe import slide_prompt, transcribe  # noqa: E402
-from lecture_notes.types import Slide  # noqa: E402
+from lecture_notes.stages.media import load_audio  # noqa: E402
+from lecture_notes.stages.transcribe import slide_prompt, transcribe  # noqa: E402
+from lecture_notes.core.types import Slide  # noqa: E402
 
 
 def normalise(text: str) -> str:

@@ -25,8 +25,8 @@ ROOT = Path(__file__).resolve().parents[1]
 _BUILD = r"""
 import json, resource, sys, time
 from pathlib import Path
-from lecture_notes.config import BuildConfig
-from lecture_notes.pipeline import build_notes
+from lecture_notes.core.config import BuildConfig
+from lecture_notes.runtime.pipeline import build_notes
 cfg = BuildConfig(input=Path(sys.argv[1]), out_dir=Path(sys.argv[2]), cache_dir=Path(sys.argv[3]), force=True)
 t0 = time.perf_counter()
 res = build_notes(cfg)

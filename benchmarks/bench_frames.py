@@ -17,7 +17,9 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from lecture_notes import media, slides  # noqa: E402
+from lecture_notes.stages import media  # noqa: E402
+
+from lecture_notes.stages import slides
 
 
 def make_clip(path: Path, seconds: int, fps: int = 30) -> Path:

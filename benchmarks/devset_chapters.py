@@ -18,8 +18,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from lecture_notes.chunking import find_chapters, split_sentences  # noqa: E402
-from lecture_notes.types import Segment, Transcript  # noqa: E402
+from lecture_notes.stages.chunking import find_chapters, split_sentences  # noqa: E402
+from lecture_notes.core.types import Segment, Transcript  # noqa: E402
 
 
 def load_segments(path: Path) -> Transcript:

@@ -23,12 +23,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from lecture_notes.backends.extractive import ExtractiveNoteWriter  # noqa: E402
 from lecture_notes.backends.minilm import MiniLMEmbedder  # noqa: E402
-from lecture_notes.merge import merge_notes  # noqa: E402
-from lecture_notes.notes import write_notes  # noqa: E402
-from lecture_notes.types import ChapterSpan, Chunk, Segment, Sentence, SourceInfo, Transcript  # noqa: E402
+from lecture_notes.stages.merge import merge_notes  # noqa: E402
+from lecture_notes.stages.notes import write_notes  # noqa: E402
+from lecture_notes.core.types import ChapterSpan, Chunk, Segment, Sentence, SourceInfo, Transcript  # noqa: E402
 
 try:
-    from lecture_notes import chunking  # type: ignore
+    from lecture_notes.stages import chunking  # type: ignore
 except Exception:  # chunking.py not written yet: the simple fallbacks below are used
     chunking = None
 

@@ -108,8 +108,8 @@ def make_media_course(root: Path) -> List[str]:
 
 def fake_build(config, progress=None):
     """Stand-in for pipeline.build_notes: reads the fake media file, writes notes atomically + manifest."""
-    from lecture_notes.errors import InputError
-    from lecture_notes.output import StagingDir, check_target
+    from lecture_notes.core.errors import InputError
+    from lecture_notes.runtime.output import StagingDir, check_target
 
     src = Path(config.input)
     text = src.read_text(encoding="utf-8")

@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import List, Optional, Tuple
 
-from lecture_notes.types import (Chapter, ChunkNotes, GlossaryEntry, LectureNotes, QAPair, Segment, Slide,
+from lecture_notes.core.types import (Chapter, ChunkNotes, GlossaryEntry, LectureNotes, QAPair, Segment, Slide,
                                  SourceInfo, TimedText, Transcript, Word)
 
 SCRIPT = "<script>window.pwned=1</script>"

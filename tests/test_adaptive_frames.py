@@ -2,8 +2,10 @@
 import sys
 from pathlib import Path
 
-from lecture_notes import media, slides
+from lecture_notes.stages import media
 
+
+from lecture_notes.stages import slides
 ROOT = Path(__file__).resolve().parents[1]
 
 

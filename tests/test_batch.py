@@ -14,9 +14,9 @@ import pytest
 from click.testing import CliRunner
 
 from course_factory import fake_build, make_media_course
-from lecture_notes import batch as batch_mod
-from lecture_notes.batch import default_jobs, find_media, natural_key, plan_lectures, run_batch
-from lecture_notes.config import BuildConfig
+from lecture_notes.course import batch as batch_mod
+from lecture_notes.course.batch import default_jobs, find_media, natural_key, plan_lectures, run_batch
+from lecture_notes.core.config import BuildConfig
 
 TESTS = Path(__file__).resolve().parent
 GOOD = ["lecture-1-sorting", "lecture-2-hashing", "lecture-10-graphs", "week-2-lecture-3-audio-only"]
@@ -146,8 +146,8 @@ def test_kill9_mid_lecture_then_resume(tmp_path):
         sys.path.insert(0, {str(TESTS)!r})
         from pathlib import Path
         from course_factory import fake_build
-        from lecture_notes.batch import run_batch
-        from lecture_notes.config import BuildConfig
+        from lecture_notes.course.batch import run_batch
+        from lecture_notes.core.config import BuildConfig
         if __name__ == "__main__":
             run_batch(Path({str(course)!r}), Path({str(out)!r}),
                       BuildConfig(input=Path("."), cache_dir=Path({str(tmp_path / 'cache')!r})),
@@ -172,7 +172,7 @@ def test_kill9_mid_lecture_then_resume(tmp_path):
 
 
 def test_cli_batch_summary_and_exit_code(tmp_path, monkeypatch):
-    from lecture_notes.cli_course import register_commands
+    from lecture_notes.cli.course import register_commands
 
     monkeypatch.setattr(batch_mod, "_default_build_fn", lambda: fake_build)
     monkeypatch.setenv("LECTURE_NOTES_CACHE", str(tmp_path / "cache"))
@@ -194,7 +194,7 @@ def test_cli_batch_summary_and_exit_code(tmp_path, monkeypatch):
 
 
 def test_empty_course_is_an_error(tmp_path):
-    from lecture_notes.errors import InputError
+    from lecture_notes.core.errors import InputError
 
     (tmp_path / "c").mkdir()
     with pytest.raises(InputError, match="no lecture files"):
@@ -219,7 +219,7 @@ def _make_real_course(course: Path) -> None:
 @pytest.mark.slow
 def test_batch_cli_end_to_end_real_pipeline(tmp_path, monkeypatch):
     """Real pipeline (sidecar transcripts, real OCR) through the CLI, then every export reads it back."""
-    from lecture_notes.cli_course import register_commands
+    from lecture_notes.cli.course import register_commands
 
     monkeypatch.setenv("LECTURE_NOTES_CACHE", str(tmp_path / "cache"))
     course, out = tmp_path / "course", tmp_path / "out"

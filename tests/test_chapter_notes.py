@@ -1,5 +1,5 @@
-from lecture_notes.chapter_notes import fill_sparse_chapters
-from lecture_notes.types import (Chapter, ChunkNotes, LectureNotes, QAPair, Sentence, SourceInfo, TimedText,
+from lecture_notes.stages.chapter_notes import fill_sparse_chapters
+from lecture_notes.core.types import (Chapter, ChunkNotes, LectureNotes, QAPair, Sentence, SourceInfo, TimedText,
                                  Transcript)
 
 

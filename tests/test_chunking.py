@@ -5,10 +5,10 @@ import numpy as np
 import pytest
 
 from lecture_notes.backends.base import Embedder
-from lecture_notes.chapters import cue_score
-from lecture_notes.chunking import find_chapters, make_chunks, split_sentences
-from lecture_notes.textutil import content_words
-from lecture_notes.types import Segment, Sentence, Slide, Transcript, Word
+from lecture_notes.stages.chapters import cue_score
+from lecture_notes.stages.chunking import find_chapters, make_chunks, split_sentences
+from lecture_notes.text.textutil import content_words
+from lecture_notes.core.types import Segment, Sentence, Slide, Transcript, Word
 
 
 class HashEmbedder(Embedder):

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from lecture_notes.cli import main
+from lecture_notes.cli.build import main
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "samples" / "lecture.mp4"
@@ -38,7 +38,7 @@ def built(tmp_path_factory):
 
 @pytest.mark.slow
 def test_outputs_exist_and_json_matches_schema(built):
-    from lecture_notes.serialize import validate_notes_dict
+    from lecture_notes.core.serialize import validate_notes_dict
 
     out = built["out"]
     for name in ("notes.md", "notes.html", "notes.json", "transcript.vtt", "transcript.srt", "chapters.vtt"):

@@ -1,7 +1,7 @@
 import pytest
 
-from lecture_notes.config import BuildConfig
-from lecture_notes.errors import ConfigError
+from lecture_notes.core.config import BuildConfig
+from lecture_notes.core.errors import ConfigError
 
 
 def test_defaults_validate(tmp_path):

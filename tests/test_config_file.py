@@ -5,10 +5,10 @@ from pathlib import Path
 
 import pytest
 
-from lecture_notes.config import BuildConfig
-from lecture_notes.config_file import (apply_overrides, cli_overrides, load_config_overrides, merge_overrides,
+from lecture_notes.core.config import BuildConfig
+from lecture_notes.core.config_file import (apply_overrides, cli_overrides, load_config_overrides, merge_overrides,
                                        parse_backend_spec, read_config_file, user_config_path)
-from lecture_notes.errors import ConfigError
+from lecture_notes.core.errors import ConfigError
 
 
 def test_parse_backend_spec():

@@ -8,7 +8,7 @@ import shutil
 import pytest
 from click.testing import CliRunner
 
-from lecture_notes.doctor import (Check, check_model_folder, estimate_model_bytes, exit_code, run_doctor,
+from lecture_notes.runtime.doctor import (Check, check_model_folder, estimate_model_bytes, exit_code, run_doctor,
                                   weight_files)
 from tests.tiny_models import build_tiny_llm
 
@@ -87,7 +87,7 @@ def test_missing_folder_and_run_doctor_exit_code(llm_dir, tmp_path):
 
 
 def test_doctor_cli(llm_dir, tmp_path):
-    from lecture_notes.cli import main
+    from lecture_notes.cli.build import main
 
     cfg = tmp_path / "c.toml"
     cfg.write_text(f'[llm]\nbackend = "transformers:{llm_dir}"\n')
@@ -99,7 +99,7 @@ def test_doctor_cli(llm_dir, tmp_path):
 
 
 def test_models_cli_lists_backends_and_options():
-    from lecture_notes.cli import main
+    from lecture_notes.cli.build import main
 
     r = CliRunner().invoke(main, ["models", "--kind", "notes"])
     assert r.exit_code == 0, r.output

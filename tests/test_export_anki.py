@@ -8,8 +8,8 @@ import zipfile
 from pathlib import Path
 
 from course_factory import TOPICS, make_course_output, make_notes, write_lecture
-from lecture_notes.export import export_course
-from lecture_notes.export.anki import BASIC_MODEL_ID, CLOZE_MODEL_ID, cloze_text
+from lecture_notes.course.export import export_course
+from lecture_notes.course.export.anki import BASIC_MODEL_ID, CLOZE_MODEL_ID, cloze_text
 
 
 def _read(apkg: Path, tmp: Path):
@@ -74,7 +74,7 @@ def test_fields_escaped(tmp_path):
 
 
 def test_blank_length_normalised():
-    from lecture_notes.export.common import qa_pairs
+    from lecture_notes.course.export.common import qa_pairs
 
     notes = {"chapters": [{"qa": [{"question": "A _____ maps keys.", "answer": "hash table", "kind": "cloze",
                                    "start": 1, "end": 2}]}]}

@@ -8,14 +8,14 @@ from click.testing import CliRunner
 from lxml import etree
 
 from course_factory import make_course_output
-from lecture_notes.export.common import SafeZip, safe_relpath
+from lecture_notes.course.export.common import SafeZip, safe_relpath
 
 NS = {"cp": "http://www.imsglobal.org/xsd/imsccv1p1/imscp_v1p1", "q": "http://www.imsglobal.org/xsd/ims_qtiasiv1p2",
       "c": "http://canvas.instructure.com/xsd/cccv1p0"}
 
 
 def _group():
-    from lecture_notes.cli_course import register_commands
+    from lecture_notes.cli.course import register_commands
 
     g = click.Group("t")
     register_commands(g)
@@ -66,7 +66,7 @@ def test_zip_member_names_are_sanitized(tmp_path):
     for bad in ("../x", "/etc/passwd", "a/../../x", "C:/x", "..\\x", ""):
         assert safe_relpath(bad) is None
     import pytest
-    from lecture_notes.errors import OutputError
+    from lecture_notes.core.errors import OutputError
 
     with SafeZip(tmp_path / "z.zip") as zf:
         zf.writestr("ok/a.txt", "x")

@@ -9,7 +9,7 @@ import pytest
 from lxml import etree
 
 from course_factory import make_course_output, make_notes, write_lecture, TOPICS
-from lecture_notes.export import export_course
+from lecture_notes.course.export import export_course
 
 SCHEMAS = Path(__file__).resolve().parents[2] / "shared" / "schemas"
 CC = SCHEMAS / "imscc-1.1"
@@ -100,7 +100,7 @@ def test_single_lecture_folder_and_injection_escaped(tmp_path, validator):
 
 
 def test_refuses_overwrite_and_missing_notes(tmp_path):
-    from lecture_notes.errors import InputError, OutputError
+    from lecture_notes.core.errors import InputError, OutputError
 
     out = make_course_output(tmp_path / "out")
     dest = export_course(out, "imscc")

@@ -5,9 +5,9 @@ import re
 import xml.etree.ElementTree as ET
 
 from course_factory import EVIL, make_course_output
-from lecture_notes.export import export_course
-from lecture_notes.export.common import cdata
-from lecture_notes.export.moodle import ALLOWED_FRACTIONS, category_path, cloze_answer
+from lecture_notes.course.export import export_course
+from lecture_notes.course.export.common import cdata
+from lecture_notes.course.export.moodle import ALLOWED_FRACTIONS, category_path, cloze_answer
 
 
 def _allowed(frac: str) -> bool:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from lecture_notes.render import render_outputs
+from lecture_notes.stages.render import render_outputs
 from notes_factory import make_notes, write_slide_images
 
 pytestmark = pytest.mark.slow

@@ -11,7 +11,7 @@ from lecture_notes.backends.base import NoteWriter
 from lecture_notes.backends.llm_common import (CHUNK_SCHEMA, Grounder, PromptLibrary, SchemaError, extract_json,
                                                validate)
 from lecture_notes.backends.llm_writer import LLMNoteWriter
-from lecture_notes.types import ChapterSpan, Chunk, ChunkNotes, Sentence, Slide, TimedText
+from lecture_notes.core.types import ChapterSpan, Chunk, ChunkNotes, Sentence, Slide, TimedText
 
 SENTS = (Sentence(10.0, 14.0, "Gradient descent updates the weights against the gradient."),
          Sentence(14.0, 19.5, "The learning rate controls how large each step is."),

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from lecture_notes.backends import builtin_models  # noqa: F401 - registers the model backends
-from lecture_notes.config import BuildConfig
+from lecture_notes.core.config import BuildConfig
 from tests.media_factory import tone, write_audio
 from tests.tiny_models import build_tiny_llm
 
@@ -28,7 +28,7 @@ Backpropagation computes the gradient of the loss with respect to every weight.
 
 @pytest.mark.slow
 def test_build_with_tiny_llm_records_fallbacks(tmp_path):
-    from lecture_notes.pipeline import build_notes
+    from lecture_notes.runtime.pipeline import build_notes
 
     llm = build_tiny_llm(tmp_path / "llm")
     audio = write_audio(tmp_path / "lecture.wav", tone(60.0))

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 import media_factory as mf
-from lecture_notes import media
-from lecture_notes.errors import InputError, NoAudioError
+from lecture_notes.stages import media
+from lecture_notes.core.errors import InputError, NoAudioError
 
 
 @pytest.fixture(scope="module")

@@ -4,11 +4,11 @@ from __future__ import annotations
 import pytest
 
 from lecture_notes.backends.extractive import ExtractiveNoteWriter
-from lecture_notes.merge import (dedup_chunk_notes, lead_sentence, merge_notes, overview_move, summary_sections,
+from lecture_notes.stages.merge import (dedup_chunk_notes, lead_sentence, merge_notes, overview_move, summary_sections,
                                  summary_words)
-from lecture_notes.summarize import is_nounish, tighten
-from lecture_notes.notes import write_notes
-from lecture_notes.types import (ChapterSpan, ChunkNotes, QAPair, Segment, Slide, SourceInfo, TimedText,
+from lecture_notes.text.summarize import is_nounish, tighten
+from lecture_notes.stages.notes import write_notes
+from lecture_notes.core.types import (ChapterSpan, ChunkNotes, QAPair, Segment, Slide, SourceInfo, TimedText,
                                  Transcript)
 
 from test_notes import VACCINE_LINES, HashEmbedder, norm, vaccine_chunk

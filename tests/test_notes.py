@@ -9,11 +9,11 @@ import pytest
 
 from lecture_notes.backends.base import Embedder
 from lecture_notes.backends.extractive import ExtractiveNoteWriter
-from lecture_notes.errors import BackendError
-from lecture_notes.notes import write_notes
-from lecture_notes.questions import causal, cloze, definition, mechanism, noun_phrase_ok
-from lecture_notes.summarize import clean_sentence, compress
-from lecture_notes.types import Chunk, Sentence, Slide
+from lecture_notes.core.errors import BackendError
+from lecture_notes.stages.notes import write_notes
+from lecture_notes.text.questions import causal, cloze, definition, mechanism, noun_phrase_ok
+from lecture_notes.text.summarize import clean_sentence, compress
+from lecture_notes.core.types import Chunk, Sentence, Slide
 
 VACCINE_LINES = [
     "Um, so, okay, today we're going to talk about vaccines and the immune system.",

@@ -7,11 +7,11 @@ import pytest
 from PIL import Image
 
 import media_factory as mf
-from lecture_notes import media
+from lecture_notes.stages import media
 from lecture_notes.backends.base import OcrEngine
-from lecture_notes.ocr import is_blank, prepare_for_ocr, read_slides
-from lecture_notes.slides import detect_slides
-from lecture_notes.types import OcrLine, SlideSpan
+from lecture_notes.stages.ocr import is_blank, prepare_for_ocr, read_slides
+from lecture_notes.stages.slides import detect_slides
+from lecture_notes.core.types import OcrLine, SlideSpan
 
 
 class FakeEngine(OcrEngine):

@@ -13,8 +13,8 @@ import pytest
 from lecture_notes.backends import builtin_models  # noqa: F401 - registers the model backends
 from lecture_notes.backends.base import NoteWriter, create
 from lecture_notes.backends.llm_openai import normalize_base_url, retry_after_seconds
-from lecture_notes.doctor import check_endpoint
-from lecture_notes.types import Chunk, ChunkNotes, Sentence
+from lecture_notes.runtime.doctor import check_endpoint
+from lecture_notes.core.types import Chunk, ChunkNotes, Sentence
 
 CHUNK = Chunk(0, 0.0, 12.0, (Sentence(0.0, 5.0, "Gradient descent updates the weights."),
                              Sentence(5.0, 12.0, "The learning rate controls the step.")))

@@ -2,8 +2,8 @@ import json
 
 import pytest
 
-from lecture_notes.errors import OutputError
-from lecture_notes.output import MANIFEST, StagingDir, check_target, clean_stale
+from lecture_notes.core.errors import OutputError
+from lecture_notes.runtime.output import MANIFEST, StagingDir, check_target, clean_stale
 
 
 def test_new_and_empty_targets_are_fine(tmp_path):

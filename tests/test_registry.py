@@ -2,7 +2,7 @@ import pytest
 
 from lecture_notes.backends import base
 from lecture_notes.backends.base import Embedder, create, register
-from lecture_notes.errors import BackendError
+from lecture_notes.core.errors import BackendError
 
 
 class _Plugin(Embedder):

@@ -11,10 +11,10 @@ import pytest
 import yaml
 from markdown_it import MarkdownIt
 
-from lecture_notes.errors import ConfigError
-from lecture_notes.render import gh_slug, hms, md_escape, md_text, render_outputs, transcript_sentences, yaml_str
-from lecture_notes.types import Segment, Transcript, Word
-from lecture_notes.serialize import notes_from_dict, validate_notes_dict
+from lecture_notes.core.errors import ConfigError
+from lecture_notes.stages.render import gh_slug, hms, md_escape, md_text, render_outputs, transcript_sentences, yaml_str
+from lecture_notes.core.types import Segment, Transcript, Word
+from lecture_notes.core.serialize import notes_from_dict, validate_notes_dict
 from notes_factory import EVIL, make_notes, write_slide_images
 
 HOSTILE = [EVIL, "<script>alert(1)</script>", "a](javascript:alert(1)) [b](x)", "![i](http://evil.example/x.png)",
@@ -90,7 +90,7 @@ def test_missing_and_unsafe_slide_images(tmp_path, caplog):
     evil = replace(ch.slides[1], image_path="../../etc/passwd")
     notes = replace(notes, chapters=(replace(ch, slides=(ch.slides[0], evil)),) + notes.chapters[1:])
     write_slide_images(tmp_path / "work", replace(notes, chapters=notes.chapters[1:]))  # no slide-001.jpg
-    with caplog.at_level(logging.WARNING, logger="lecture_notes.render"):
+    with caplog.at_level(logging.WARNING, logger="lecture_notes.stages.render"):
         files = render_outputs(notes, tmp_path / "out", image_root=tmp_path / "work")
     assert "missing" in caplog.text and "unsafe path" in caplog.text
     assert sorted(p.name for p in files if p.suffix == ".jpg") == ["slide-003.jpg", "slide-004.jpg"]

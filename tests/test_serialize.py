@@ -7,9 +7,9 @@ from dataclasses import replace
 
 import pytest
 
-from lecture_notes.errors import InputError
-from lecture_notes.serialize import NotesSchemaError, notes_from_dict, notes_to_dict, validate_notes_dict
-from lecture_notes.types import Chapter, Segment, SourceInfo, TimedText, Transcript, Word
+from lecture_notes.core.errors import InputError
+from lecture_notes.core.serialize import NotesSchemaError, notes_from_dict, notes_to_dict, validate_notes_dict
+from lecture_notes.core.types import Chapter, Segment, SourceInfo, TimedText, Transcript, Word
 from notes_factory import make_notes
 
 

@@ -5,9 +5,9 @@ import numpy as np
 import pytest
 
 import media_factory as mf
-from lecture_notes import media
-from lecture_notes.slides import detect_slides, reading_order, split_title
-from lecture_notes.types import Frame, OcrLine
+from lecture_notes.stages import media
+from lecture_notes.stages.slides import detect_slides, reading_order, split_title
+from lecture_notes.core.types import Frame, OcrLine
 
 
 def _spans(path, fps=1.0, **kw):

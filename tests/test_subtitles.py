@@ -5,9 +5,9 @@ import json
 
 import pytest
 
-from lecture_notes.errors import InputError, TranscriptError
-from lecture_notes.subtitles import format_srt, format_vtt, load_transcript, parse_timestamp
-from lecture_notes.types import Segment
+from lecture_notes.core.errors import InputError, TranscriptError
+from lecture_notes.stages.subtitles import format_srt, format_vtt, load_transcript, parse_timestamp
+from lecture_notes.core.types import Segment
 
 
 def write(tmp_path, name, text, encoding="utf-8", newline="\n"):

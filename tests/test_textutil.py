@@ -1,4 +1,4 @@
-from lecture_notes.textutil import (STOPWORDS, clean_text, content_words, keyphrases, noise_spans, normalize_term,
+from lecture_notes.text.textutil import (STOPWORDS, clean_text, content_words, keyphrases, noise_spans, normalize_term,
                                     stem, strip_fillers, title_case)
 
 

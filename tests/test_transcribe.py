@@ -8,12 +8,12 @@ import re
 import numpy as np
 import pytest
 
-from lecture_notes import models_cache
+from lecture_notes.backends import models_cache
 from lecture_notes.backends.base import Transcriber
-from lecture_notes.errors import BackendError
-from lecture_notes.transcribe import (clean_segments, collapse_repeats_text, find_sidecar, slide_prompt,
+from lecture_notes.core.errors import BackendError
+from lecture_notes.stages.transcribe import (clean_segments, collapse_repeats_text, find_sidecar, slide_prompt,
                                       transcribe)
-from lecture_notes.types import Segment, Slide, Transcript, Word
+from lecture_notes.core.types import Segment, Slide, Transcript, Word
 
 SR = 16000
 SPEECH = "Today we study photosynthesis. Chlorophyll absorbs sunlight, and the Calvin cycle builds sugar."

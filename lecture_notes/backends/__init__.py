@@ -1,5 +1,5 @@
 """Backends (ASR, OCR, embeddings, note writers, vision) behind small ABCs and one registry."""
-from .base import (Backend, Embedder, NoteWriter, OcrEngine, Transcriber, VisionDescriber, available, create,
+from lecture_notes.backends.base import (Backend, Embedder, NoteWriter, OcrEngine, Transcriber, VisionDescriber, available, create,
                    register)
 
 __all__ = ["Backend", "Transcriber", "OcrEngine", "Embedder", "NoteWriter", "VisionDescriber",

@@ -11,7 +11,7 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
-from ..errors import BackendError
+from lecture_notes.core.errors import BackendError
 
 log = logging.getLogger(__name__)
 
@@ -126,7 +126,7 @@ def _load_entry_points() -> None:
 def _ensure_builtins() -> None:
     # Importing the built-in module registers them even when the package is not installed
     # (running from a source checkout), so entry points are an addition, never a requirement.
-    from . import builtin  # noqa: F401
+    from lecture_notes.backends import builtin  # noqa: F401
 
     _load_entry_points()
 

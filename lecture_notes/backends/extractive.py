@@ -8,12 +8,12 @@ from typing import List, Optional, Sequence, Tuple
 
 import numpy as np
 
-from .. import questions as qt
-from ..errors import BackendError
-from ..summarize import (STOPWORDS, centrality, clean_sentence, compress, keyphrases, lexical_centrality, mmr_select,
+from lecture_notes.text import questions as qt
+from lecture_notes.core.errors import BackendError
+from lecture_notes.text.summarize import (STOPWORDS, centrality, clean_sentence, compress, keyphrases, lexical_centrality, mmr_select,
                          sentence_penalty, starts_with_anaphor, words, zscore)
-from ..types import Chunk, ChunkNotes, QAPair, Sentence, TimedText
-from .base import Embedder, NoteWriter
+from lecture_notes.core.types import Chunk, ChunkNotes, QAPair, Sentence, TimedText
+from lecture_notes.backends.base import Embedder, NoteWriter
 
 log = logging.getLogger(__name__)
 

@@ -15,10 +15,10 @@ from typing import Any, Callable, List, Optional, Tuple
 
 import numpy as np
 
-from ..errors import BackendError
-from ..models_cache import resolve_whisper_model
-from ..types import Segment, Transcript, Word
-from .base import Transcriber
+from lecture_notes.core.errors import BackendError
+from lecture_notes.backends.models_cache import resolve_whisper_model
+from lecture_notes.core.types import Segment, Transcript, Word
+from lecture_notes.backends.base import Transcriber
 
 log = logging.getLogger(__name__)
 

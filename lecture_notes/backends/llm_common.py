@@ -13,8 +13,8 @@ import threading
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
-from ..errors import BackendError
-from ..types import Chunk, Sentence
+from lecture_notes.core.errors import BackendError
+from lecture_notes.core.types import Chunk, Sentence
 
 log = logging.getLogger(__name__)
 
@@ -335,7 +335,7 @@ def quantization_config(load_in_8bit: bool, load_in_4bit: bool, dtype: Any) -> A
 
 def check_options(kind: str, name: str, options: Dict[str, Any], valid: Sequence[str]) -> None:
     """Raise ConfigError for option names a backend does not know, listing the valid ones."""
-    from ..errors import ConfigError
+    from lecture_notes.core.errors import ConfigError
 
     bad = sorted(set(options) - set(valid))
     if bad:

@@ -17,8 +17,8 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Dict, List, Optional, Sequence
 from urllib.parse import urlparse
 
-from ..errors import BackendError
-from .llm_writer import LLMNoteWriter, Messages
+from lecture_notes.core.errors import BackendError
+from lecture_notes.backends.llm_writer import LLMNoteWriter, Messages
 
 log = logging.getLogger(__name__)
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 import logging
 from typing import Any, List, Optional, Sequence
 
-from ..errors import BackendError
-from .llm_common import pick_device, pick_dtype, quantization_config, resolve_model_path
-from .llm_writer import LLMNoteWriter, Messages
+from lecture_notes.core.errors import BackendError
+from lecture_notes.backends.llm_common import pick_device, pick_dtype, quantization_config, resolve_model_path
+from lecture_notes.backends.llm_writer import LLMNoteWriter, Messages
 
 log = logging.getLogger(__name__)
 

@@ -11,9 +11,9 @@ import threading
 from abc import abstractmethod
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
-from ..types import ChapterSpan, Chunk, ChunkNotes, QAPair, Sentence, TimedText
-from .base import NoteWriter
-from .llm_common import (CHAPTER_SCHEMA, CHUNK_SCHEMA, SUMMARY_SCHEMA, Grounder, PromptLibrary, SchemaError,
+from lecture_notes.core.types import ChapterSpan, Chunk, ChunkNotes, QAPair, Sentence, TimedText
+from lecture_notes.backends.base import NoteWriter
+from lecture_notes.backends.llm_common import (CHAPTER_SCHEMA, CHUNK_SCHEMA, SUMMARY_SCHEMA, Grounder, PromptLibrary, SchemaError,
                          parse_reply)
 
 log = logging.getLogger(__name__)
@@ -333,7 +333,7 @@ class LLMNoteWriter(NoteWriter):
                     chunk.index, chunk.start, chunk.end)
         if self.fallback is None:
             try:
-                from .extractive import ExtractiveNoteWriter
+                from lecture_notes.backends.extractive import ExtractiveNoteWriter
 
                 self.fallback = ExtractiveNoteWriter(embedder=self.embedder)
             except Exception as exc:

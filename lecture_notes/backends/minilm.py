@@ -7,8 +7,8 @@ from typing import Optional, Sequence
 
 import numpy as np
 
-from ..errors import BackendError
-from .base import Embedder
+from lecture_notes.core.errors import BackendError
+from lecture_notes.backends.base import Embedder
 
 log = logging.getLogger(__name__)
 

@@ -12,9 +12,9 @@ from typing import Any, Dict, List, Optional
 
 import numpy as np
 
-from ..errors import BackendError
-from ..types import OcrLine
-from .base import OcrEngine
+from lecture_notes.core.errors import BackendError
+from lecture_notes.core.types import OcrLine
+from lecture_notes.backends.base import OcrEngine
 
 log = logging.getLogger(__name__)
 
@@ -99,7 +99,7 @@ class RapidOcrEngine(OcrEngine):
             h = float((np.linalg.norm(pts[3] - pts[0]) + np.linalg.norm(pts[2] - pts[1])) / 2) \
                 if len(pts) == 4 else y1 - y0
             lines.append(OcrLine(text=str(txt).strip(), confidence=float(score), box=(x0, y0, x1, y1), height=h))
-        from ..slides import reading_order
+        from lecture_notes.stages.slides import reading_order
 
         return reading_order(lines)
 

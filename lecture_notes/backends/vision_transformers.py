@@ -11,9 +11,9 @@ from typing import Any, Optional
 
 import numpy as np
 
-from ..errors import BackendError
-from .base import VisionDescriber
-from .llm_common import PromptLibrary, pick_device, pick_dtype, quantization_config, resolve_model_path
+from lecture_notes.core.errors import BackendError
+from lecture_notes.backends.base import VisionDescriber
+from lecture_notes.backends.llm_common import PromptLibrary, pick_device, pick_dtype, quantization_config, resolve_model_path
 
 log = logging.getLogger(__name__)
 

@@ -10,10 +10,10 @@ from typing import Any, Callable, List, Optional
 
 import numpy as np
 
-from ..errors import BackendError
-from ..types import Segment, Transcript
-from .base import Transcriber
-from .llm_common import pick_device, pick_dtype, resolve_model_path
+from lecture_notes.core.errors import BackendError
+from lecture_notes.core.types import Segment, Transcript
+from lecture_notes.backends.base import Transcriber
+from lecture_notes.backends.llm_common import pick_device, pick_dtype, resolve_model_path
 
 log = logging.getLogger(__name__)
 SR = 16000

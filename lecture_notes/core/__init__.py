@@ -1,0 +1,1 @@
+"""Shared types, errors, options and serialization."""

@@ -1,0 +1,1 @@
+"""Whole courses: batch conversion, the course index and LMS exports."""

@@ -1,0 +1,458 @@
+"""Build every lecture of a course folder, in parallel worker processes, resumably.
+
+Each media file under COURSE_DIR (natural order, hidden and temporary files skipped) is built with
+the same options into ``OUT_DIR/<slug>/``. The pipeline writes each lecture folder atomically with a
+``.lecture-notes.json`` manifest written last, so a folder either is complete or does not exist.
+A lecture is skipped when its manifest lists files that all exist, its input is unchanged (size and
+mtime as recorded in ``batch.json``, else sha256) and its output-affecting options are unchanged.
+
+Parallelism: one worker process per job (spawn, so no fork-after-threads surprises). Each worker
+loads its own models (~1.5 GB) and runs ASR with ``cores // jobs`` threads. On a 2-core laptop one
+worker with 2 ASR threads beats two single-threaded workers (no memory pressure, same throughput),
+so the default is ``min(cores // 2, available memory // 1.5 GB, lectures)``, at least 1.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import multiprocessing as mp
+import os
+import queue as queue_mod
+import re
+import time
+from collections import Counter, deque
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+from typing import Any, Callable, Dict, List, Optional, Tuple
+
+from lecture_notes.core.config import MEDIA_EXTS, BuildConfig
+from lecture_notes.core.errors import InputError, LectureNotesError, OutputError
+
+log = logging.getLogger(__name__)
+
+MANIFEST = ".lecture-notes.json"
+REPORT = "batch.json"
+LOCK = ".batch.lock"
+WORKER_MEMORY = 1.5e9  # bytes one worker needs with tiny.en + OCR + MiniLM loaded
+TEMP_SUFFIXES = (".partial", ".part", ".tmp", ".temp", ".crdownload", ".download", ".swp", "~")
+# Options that do not change what a build writes: changing them must not trigger a rebuild.
+_NEUTRAL_OPTIONS = ("input", "out_dir", "force", "use_cache", "cache_dir", "cpu_threads")
+
+
+@dataclass(frozen=True)
+class LectureJob:
+    source: Path  # absolute input path
+    rel: str  # path relative to the course folder (POSIX)
+    slug: str  # output folder name under OUT_DIR
+
+
+@dataclass
+class LectureResult:
+    rel: str
+    slug: str
+    status: str = "pending"  # built | skipped | failed | pending
+    error: str = ""
+    timings: Dict[str, float] = field(default_factory=dict)
+    cache_hits: Dict[str, bool] = field(default_factory=dict)
+    elapsed: float = 0.0
+    size: int = 0
+    mtime_ns: int = 0
+    sha256: str = ""
+
+
+@dataclass
+class BatchReport:
+    course_dir: Path
+    out_dir: Path
+    jobs: int
+    lectures: List[LectureResult]
+    elapsed: float = 0.0
+
+    def count(self, status: str) -> int:
+        return sum(1 for r in self.lectures if r.status == status)
+
+    @property
+    def ok(self) -> bool:
+        """True when every lecture was built or skipped."""
+        return all(r.status in ("built", "skipped") for r in self.lectures)
+
+    def to_dict(self) -> Dict[str, Any]:
+        return {"report_version": 1, "course_dir": str(self.course_dir), "course_title": self.course_dir.name,
+                "out_dir": str(self.out_dir), "jobs": self.jobs, "elapsed": round(self.elapsed, 3),
+                "counts": {s: self.count(s) for s in ("built", "skipped", "failed", "pending")},
+                "lectures": [asdict(r) for r in self.lectures]}
+
+
+@dataclass(frozen=True)
+class BatchEvent:
+    """Progress for the CLI. kind: "plan" (total known), "start", "stage" (stage/done/stage_total), "done"."""
+
+    kind: str
+    lecture: str = ""
+    total: int = 0
+    stage: str = ""
+    done: float = 0.0
+    stage_total: float = 0.0
+    result: Optional[LectureResult] = None
+
+
+BatchProgress = Callable[[BatchEvent], None]
+
+
+def natural_key(text: str) -> Tuple:
+    """Sort key with numbers compared as numbers: "lecture 2" < "lecture 10"."""
+    return tuple((0, int(p), "") if p.isdigit() else (1, 0, p) for p in re.split(r"(\d+)", str(text).casefold()) if p)
+
+
+def is_temporary(name: str) -> bool:
+    low = name.lower()
+    return name.startswith((".", "~$")) or low.endswith(TEMP_SUFFIXES)
+
+
+def find_media(course_dir: Path, exclude: Optional[Path] = None) -> List[Path]:
+    """Media files under ``course_dir`` in natural order of their relative path, skipping hidden and
+    temporary files/folders and anything inside ``exclude`` (the output folder)."""
+    course_dir = Path(course_dir)
+    if not course_dir.is_dir():
+        raise InputError(f"course folder {course_dir} does not exist or is not a folder; pass the folder "
+                         f"that holds the lecture videos")
+    ex = Path(exclude).resolve() if exclude is not None else None
+    found = []
+    for root, dirs, files in os.walk(course_dir):
+        rootp = Path(root)
+        dirs[:] = [d for d in dirs if not is_temporary(d) and not (ex and (rootp / d).resolve() == ex)]
+        for name in files:
+            if Path(name).suffix.lower() in MEDIA_EXTS and not is_temporary(name):
+                found.append(rootp / name)
+    return sorted(found, key=lambda p: natural_key(p.relative_to(course_dir).as_posix()))
+
+
+def slugify(text: str) -> str:
+    s = re.sub(r"[^\w]+", "-", text.casefold(), flags=re.UNICODE).strip("-_")
+    return s[:80].strip("-") or "lecture"
+
+
+def plan_lectures(course_dir: Path, out_dir: Path) -> List[LectureJob]:
+    """One job per media file, with a unique slug from its relative path without extension."""
+    jobs, used = [], set()
+    for src in find_media(course_dir, exclude=out_dir):
+        rel = src.relative_to(course_dir).as_posix()
+        base = slugify(rel.rsplit(".", 1)[0].replace("/", "-"))
+        slug = base if base not in used else slugify(f"{base}-{src.suffix.lstrip('.')}")
+        n = 2
+        while slug in used:
+            slug, n = f"{base}-{n}", n + 1
+        used.add(slug)
+        jobs.append(LectureJob(source=src.resolve(), rel=rel, slug=slug))
+    return jobs
+
+
+def available_memory() -> Optional[int]:
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
+def default_jobs(n_lectures: int, cores: Optional[int] = None, memory: Optional[int] = None) -> int:
+    """Workers that fit: at least 2 ASR threads and ~1.5 GB each, never more than the lectures."""
+    cores = cores or os.cpu_count() or 1
+    memory = memory if memory is not None else available_memory()
+    by_mem = int(memory // WORKER_MEMORY) if memory else cores
+    return max(1, min(cores // 2, by_mem, max(1, n_lectures)))
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def comparable_options(options: Dict[str, Any]) -> Dict[str, Any]:
+    """Build options that affect the output, JSON-normalised so a manifest compares with a config."""
+    d = json.loads(json.dumps(options, default=str))
+    return {k: v for k, v in d.items() if k not in _NEUTRAL_OPTIONS}
+
+
+def read_manifest(folder: Path) -> Optional[Dict[str, Any]]:
+    """The build manifest when the folder is complete (manifest present, every listed file exists)."""
+    try:
+        m = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    files = m.get("files") if isinstance(m, dict) else None
+    if not isinstance(files, list) or not files or not all((folder / f).is_file() for f in files):
+        return None
+    return m
+
+
+def up_to_date(job: LectureJob, folder: Path, config: BuildConfig, previous: Optional[dict]) -> Tuple[bool, str]:
+    """(skip?, sha256 if computed). Cheap checks first: manifest, options, then size+mtime, then sha256."""
+    m = read_manifest(folder)
+    if m is None or comparable_options(m.get("options") or {}) != comparable_options(config.to_dict()):
+        return False, ""
+    st = job.source.stat()
+    if previous and previous.get("size") == st.st_size and previous.get("mtime_ns") == st.st_mtime_ns \
+            and previous.get("sha256") and previous.get("sha256") == m.get("sha256"):
+        return True, m["sha256"]
+    sha = sha256_file(job.source)
+    return sha == m.get("sha256"), sha
+
+
+# ---- worker side -------------------------------------------------------------------------------
+
+_QUEUE = None
+
+
+def _init_worker(q, level: int) -> None:
+    global _QUEUE
+    _QUEUE = q
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+
+
+def _run_one(build_fn: Callable, config: BuildConfig, slug: str) -> Dict[str, Any]:
+    """Build one lecture in a worker; errors come back as data (one line) so they always pickle."""
+    last = {"stage": None, "pct": -1}
+
+    def progress(stage: str, done: float, total: float) -> None:
+        pct = int(100 * done / total) if total else 100
+        if _QUEUE is not None and (stage != last["stage"] or pct != last["pct"]):
+            last.update(stage=stage, pct=pct)
+            try:
+                _QUEUE.put_nowait((slug, stage, float(done), float(total)))
+            except Exception:  # progress is best-effort
+                pass
+
+    t0 = time.perf_counter()
+    try:
+        result = build_fn(config, progress=progress)
+    except LectureNotesError as e:
+        return {"error": _one_line(str(e)) or type(e).__name__, "elapsed": time.perf_counter() - t0}
+    except Exception as e:  # noqa: BLE001 - one bad file must never stop the batch
+        logging.getLogger(__name__).debug("build of %s failed", slug, exc_info=True)
+        return {"error": _one_line(f"{type(e).__name__}: {e}"), "elapsed": time.perf_counter() - t0}
+    return {"timings": dict(getattr(result, "timings", {}) or {}),
+            "cache_hits": dict(getattr(result, "cache_hits", {}) or {}), "elapsed": time.perf_counter() - t0}
+
+
+def _one_line(text: str) -> str:
+    return next((ln.strip() for ln in str(text).splitlines() if ln.strip()), "")
+
+
+# ---- main side ---------------------------------------------------------------------------------
+
+
+def _default_build_fn() -> Callable:
+    from lecture_notes.runtime.pipeline import build_notes
+
+    return build_notes
+
+
+class _Lock:
+    """An exclusive lock on OUT_DIR so two batches never clean each other's temp folders."""
+
+    def __init__(self, out_dir: Path):
+        self.path = out_dir / LOCK
+        self.fh = None
+
+    def __enter__(self):
+        self.fh = open(self.path, "a+")
+        try:
+            import fcntl
+
+            fcntl.flock(self.fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except ImportError:  # Windows: no advisory locks; run one batch per folder
+            pass
+        except OSError:
+            self.fh.close()
+            raise OutputError(f"another lecture-notes batch is writing to {self.path.parent}; wait for it "
+                              f"to finish or choose another -o folder") from None
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.fh.close()
+
+
+def _write_report(report: BatchReport) -> None:
+    path = report.out_dir / REPORT
+    tmp = path.with_name(f".{REPORT}.{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(report.to_dict(), indent=1), encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def _previous_entries(out_dir: Path) -> Dict[str, dict]:
+    try:
+        data = json.loads((out_dir / REPORT).read_text(encoding="utf-8"))
+        return {e["slug"]: e for e in data.get("lectures", []) if isinstance(e, dict) and "slug" in e}
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return {}
+
+
+def _clean_stale(out_dir: Path) -> None:
+    """Remove temp folders left by killed runs (safe: we hold the folder lock)."""
+    try:
+        from lecture_notes.runtime.output import clean_stale
+
+        clean_stale(out_dir, max_age_s=0.0)
+    except ImportError:  # pragma: no cover - output.py is part of the package
+        pass
+
+
+def run_batch(course_dir: Path, out_dir: Path, base_config: BuildConfig, *, jobs: Optional[int] = None,
+              build_fn: Optional[Callable] = None, progress: Optional[BatchProgress] = None) -> BatchReport:
+    """Build every lecture under ``course_dir`` into ``out_dir``; write ``batch.json`` and the course index.
+
+    ``base_config`` supplies every option except input/out_dir; ``base_config.force`` rebuilds
+    up-to-date lectures too. ``build_fn(config, progress=...)`` defaults to ``pipeline.build_notes``
+    and must be a top-level (picklable) function. Never raises for a bad lecture: see the report.
+    """
+    t_start = time.perf_counter()
+    course_dir, out_dir = Path(course_dir), Path(out_dir)
+    emit = progress or (lambda ev: None)
+    base = base_config.validated()
+    if "json" not in base.formats:  # the course index and the exports read notes.json
+        base = replace(base, formats=base.formats + ("json",))
+    lectures = plan_lectures(course_dir, out_dir)
+    if not lectures:
+        raise InputError(f"no lecture files found in {course_dir}; expected {', '.join(MEDIA_EXTS[:6])}, ... files")
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise OutputError(f"cannot create output folder {out_dir} ({e.strerror or e}); choose a writable -o") from e
+    n_jobs = max(1, int(jobs)) if jobs else default_jobs(len(lectures))
+    threads = base.cpu_threads or max(1, (os.cpu_count() or 1) // n_jobs)
+    build_fn = build_fn or _default_build_fn()
+    report = BatchReport(course_dir, out_dir, n_jobs, [LectureResult(j.rel, j.slug) for j in lectures])
+    by_slug = {r.slug: r for r in report.lectures}
+    emit(BatchEvent("plan", total=len(lectures)))
+    with _Lock(out_dir):
+        _clean_stale(out_dir)
+        previous = _previous_entries(out_dir)
+        configs: Dict[str, BuildConfig] = {}
+        todo: List[LectureJob] = []
+        for job in lectures:
+            res = by_slug[job.slug]
+            cfg = replace(base, input=job.source, out_dir=out_dir / job.slug, force=True, cpu_threads=threads)
+            try:
+                st = job.source.stat()
+                res.size, res.mtime_ns = st.st_size, st.st_mtime_ns
+                skip, sha = (False, "") if base.force else up_to_date(job, out_dir / job.slug, cfg,
+                                                                      previous.get(job.slug))
+            except OSError as e:
+                res.status, res.error = "failed", f"cannot read {job.rel} ({e.strerror or e}); check the file"
+                emit(BatchEvent("done", lecture=job.slug, result=res))
+                continue
+            res.sha256 = sha
+            if skip:
+                res.status = "skipped"
+                m = read_manifest(out_dir / job.slug) or {}
+                res.timings, res.cache_hits = m.get("timings") or {}, m.get("cache_hits") or {}
+                emit(BatchEvent("done", lecture=job.slug, result=res))
+            else:
+                configs[job.slug] = cfg
+                todo.append(job)
+        _write_report(report)
+        if todo:
+            log.info("building %d of %d lectures with %d worker(s), %d ASR thread(s) each",
+                     len(todo), len(lectures), n_jobs, threads)
+            _run_pool(todo, configs, report, by_slug, build_fn, n_jobs, emit)
+        report.elapsed = time.perf_counter() - t_start
+        _write_report(report)
+        try:
+            from lecture_notes.course.course_index import write_course_index
+
+            write_course_index(out_dir, report)
+        except LectureNotesError as e:
+            log.warning("course index not written: %s", e)
+    return report
+
+
+def _finish(res: LectureResult, outcome: Dict[str, Any], cfg: BuildConfig) -> None:
+    res.elapsed = round(float(outcome.get("elapsed", 0.0)), 3)
+    if outcome.get("error"):
+        res.status, res.error = "failed", outcome["error"]
+        return
+    res.status, res.error = "built", ""
+    res.timings = {k: round(float(v), 3) for k, v in (outcome.get("timings") or {}).items()}
+    res.cache_hits = {k: bool(v) for k, v in (outcome.get("cache_hits") or {}).items()}
+    m = read_manifest(Path(cfg.output_dir))
+    if m is None:
+        res.status, res.error = "failed", "the build finished without a complete output folder; run it again with -v"
+    else:
+        res.sha256 = m.get("sha256") or res.sha256
+
+
+def _run_pool(todo: List[LectureJob], configs: Dict[str, BuildConfig], report: BatchReport,
+              by_slug: Dict[str, LectureResult], build_fn: Callable, n_jobs: int, emit: BatchProgress) -> None:
+    ctx = mp.get_context("spawn")
+    q = ctx.Queue()
+    pending = deque(todo)
+    crashes: Counter = Counter()
+
+    def drain() -> None:
+        while True:
+            try:
+                slug, stage, done, total = q.get_nowait()
+            except (queue_mod.Empty, OSError, EOFError, ValueError):
+                return
+            emit(BatchEvent("stage", lecture=slug, stage=stage, done=done, stage_total=total))
+
+    def finish(job: LectureJob, outcome: Dict[str, Any]) -> None:
+        res = by_slug[job.slug]
+        _finish(res, outcome, configs[job.slug])
+        if res.status == "failed":
+            log.warning("%s failed: %s", job.rel, res.error)
+        _write_report(report)
+        emit(BatchEvent("done", lecture=job.slug, result=res))
+
+    while pending:
+        inflight: Dict[Any, LectureJob] = {}
+        pool = ProcessPoolExecutor(max_workers=n_jobs, mp_context=ctx, initializer=_init_worker,
+                                   initargs=(q, logging.getLogger().getEffectiveLevel()))
+        broken = False
+        try:
+            while (pending or inflight) and not broken:
+                while pending and len(inflight) < n_jobs:
+                    job = pending.popleft()
+                    inflight[pool.submit(_run_one, build_fn, configs[job.slug], job.slug)] = job
+                    emit(BatchEvent("start", lecture=job.slug))
+                done, _ = wait(list(inflight), timeout=0.2, return_when=FIRST_COMPLETED)
+                drain()
+                for fut in done:
+                    try:
+                        outcome = fut.result()
+                    except BrokenProcessPool:
+                        broken = True
+                        continue
+                    except Exception as e:  # noqa: BLE001 - e.g. an unpicklable result
+                        outcome = {"error": _one_line(f"{type(e).__name__}: {e}")}
+                    finish(inflight.pop(fut), outcome)
+        except KeyboardInterrupt:
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
+        finally:
+            drain()
+            pool.shutdown(wait=not broken, cancel_futures=True)
+        if broken:
+            # A worker died (killed, out of memory, native crash). With one lecture in flight it is the
+            # culprit; with several, each gets one more try and fails on its second crash.
+            victims = list(inflight.values())
+            for job in victims:
+                crashes[job.slug] += 1
+                if len(victims) == 1 or crashes[job.slug] >= 2:
+                    finish(job, {"error": "the worker process died while building it (killed, out of memory or "
+                                          "crashed); try it alone with lecture-notes build -v"})
+                else:
+                    pending.appendleft(job)

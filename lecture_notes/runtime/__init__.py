@@ -1,0 +1,1 @@
+"""Running a build: the pipeline, the stage cache, staged output, environment checks."""

@@ -1,0 +1,164 @@
+"""Stage-result cache keyed by (input content hash, stage options).
+
+Each entry is a folder ``ROOT/<stage>/<key>/`` holding ``value.json`` (stage results encoded from the frozen
+dataclasses in ``types``; JSON, never pickle, so a cache folder can't execute code) plus any files the stage
+wrote (slide keyframes). Entries are written to a temporary folder and renamed into place, so a killed run
+never leaves a half-written entry.
+"""
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import logging
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any, Callable, Optional, Tuple
+
+from lecture_notes.core import types as T
+
+log = logging.getLogger(__name__)
+
+# Bump when a stage's output format or algorithm changes so old entries are ignored.
+CACHE_VERSION = 1
+_TYPES = {name: obj for name, obj in vars(T).items() if dataclasses.is_dataclass(obj)}
+
+
+_CODE_HASHES: dict = {}
+
+
+def code_hash(*modules: str) -> str:
+    """Hash of the source of the named ``lecture_notes`` modules (e.g. "merge", "backends/extractive"), so a
+    stage's cached result is recomputed when the code that made it changes, not only on a new release."""
+    key = tuple(sorted(modules))
+    if key not in _CODE_HASHES:
+        root = Path(__file__).resolve().parent.parent
+        h = hashlib.sha256()
+        for name in key:
+            for path in sorted(root.glob(name + ".py")) or sorted((root / name).glob("*.py")):
+                h.update(path.name.encode())
+                h.update(path.read_bytes())
+        _CODE_HASHES[key] = h.hexdigest()[:16]
+    return _CODE_HASHES[key]
+
+
+def make_key(*parts: Any) -> str:
+    """Stable hex key from JSON-able parts (stage options, input hash, code version)."""
+    from lecture_notes import __version__
+
+    # The package version is part of every key: a new release may change any stage's output.
+    blob = json.dumps([CACHE_VERSION, __version__, *parts], sort_keys=True, default=str)
+    return hashlib.sha256(blob.encode("utf-8")).hexdigest()[:32]
+
+
+def encode(obj: Any) -> Any:
+    """Frozen dataclasses (and containers of them) -> JSON-able structures with a type tag."""
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        name = type(obj).__name__
+        if name not in _TYPES:
+            raise TypeError(f"cannot cache {name}")
+        out = {"__type__": name}
+        for f in dataclasses.fields(obj):
+            out[f.name] = encode(getattr(obj, f.name))
+        return out
+    if isinstance(obj, (list, tuple)):
+        return [encode(x) for x in obj]
+    if isinstance(obj, dict):
+        return {"__dict__": [[encode(k), encode(v)] for k, v in obj.items()]}
+    if isinstance(obj, Path):
+        return str(obj)
+    if obj is None or isinstance(obj, (str, int, float, bool)):
+        return obj
+    raise TypeError(f"cannot cache value of type {type(obj).__name__}")
+
+
+def decode(data: Any) -> Any:
+    """Inverse of `encode`; lists come back as tuples (the dataclasses hold tuples)."""
+    if isinstance(data, list):
+        return tuple(decode(x) for x in data)
+    if isinstance(data, dict):
+        if "__dict__" in data:
+            return {decode(k): decode(v) for k, v in data["__dict__"]}
+        cls = _TYPES[data["__type__"]]
+        kwargs = {k: decode(v) for k, v in data.items() if k != "__type__"}
+        if cls is T.MediaInfo:
+            kwargs["path"] = Path(kwargs["path"])
+        return cls(**kwargs)
+    return data
+
+
+class StageCache:
+    """A folder of cached stage results. ``enabled=False`` makes every lookup miss but still stores results."""
+
+    def __init__(self, root: Path, enabled: bool = True) -> None:
+        self.root = Path(root)
+        self.enabled = enabled
+
+    def entry_dir(self, stage: str, key: str) -> Path:
+        return self.root / stage / key
+
+    def get(self, stage: str, key: str) -> Tuple[bool, Any]:
+        """(hit, value). A corrupt entry counts as a miss and is removed."""
+        if not self.enabled:
+            return False, None
+        path = self.entry_dir(stage, key) / "value.json"
+        if not path.is_file():
+            return False, None
+        try:
+            return True, decode(json.loads(path.read_text(encoding="utf-8")))
+        except (ValueError, KeyError, TypeError) as exc:
+            log.warning("ignoring corrupt cache entry %s: %s", path, exc)
+            shutil.rmtree(path.parent, ignore_errors=True)
+            return False, None
+
+    def put(self, stage: str, key: str, value: Any,
+            write_files: Optional[Callable[[Path], None]] = None) -> Path:
+        """Store ``value``; ``write_files(folder)`` may add files beside it. Returns the entry folder."""
+        final = self.entry_dir(stage, key)
+        final.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{key}.", dir=final.parent))
+        try:
+            if write_files is not None:
+                write_files(tmp)
+            (tmp / "value.json").write_text(json.dumps(encode(value)), encoding="utf-8")
+            if final.exists():
+                shutil.rmtree(final, ignore_errors=True)
+            os.replace(tmp, final)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        return final
+
+    def stage_dir(self, stage: str, key: str) -> Path:
+        """A fresh temporary folder for a stage to write files into before `put` (same filesystem)."""
+        parent = self.root / stage
+        parent.mkdir(parents=True, exist_ok=True)
+        return Path(tempfile.mkdtemp(prefix=f".{key}.work.", dir=parent))
+
+
+def file_fingerprint(path: Path) -> str:
+    st = Path(path).stat()
+    return f"{Path(path).resolve()}|{st.st_size}|{st.st_mtime_ns}"
+
+
+def cached_sha256(path: Path, cache_root: Path, compute: Callable[[Path], str]) -> str:
+    """sha256 of ``path``, remembered by (path, size, mtime) so a re-run doesn't re-read a 1 GB video."""
+    fp = hashlib.sha256(file_fingerprint(path).encode()).hexdigest()[:32]
+    memo = Path(cache_root) / "sha256" / fp
+    try:
+        value = memo.read_text().strip()
+        if len(value) == 64:
+            return value
+    except OSError:
+        pass
+    digest = compute(path)
+    try:
+        memo.parent.mkdir(parents=True, exist_ok=True)
+        tmp = memo.with_suffix(f".tmp{os.getpid()}")
+        tmp.write_text(digest)
+        os.replace(tmp, memo)
+    except OSError as exc:  # a read-only cache must not break the build
+        log.debug("could not remember sha256: %s", exc)
+    return digest

@@ -1,0 +1,382 @@
+"""Runs the stages in order, frees each model before the next, caches each stage's result, reports progress.
+
+media -> slides (+OCR) -> transcript -> sentences/chunks/chapters -> chunk notes -> merge -> render.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import logging
+import os
+import re
+import shutil
+import tempfile
+import time
+import urllib.parse
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
+
+from lecture_notes import __version__
+from lecture_notes.backends import base as registry
+from lecture_notes.runtime.cache import StageCache, cached_sha256, code_hash, make_key
+from lecture_notes.core.config import BuildConfig
+from lecture_notes.core.errors import InputError, NoAudioError
+from lecture_notes.runtime.output import StagingDir, check_target, clean_stale
+from lecture_notes.core.types import LectureNotes, MediaInfo, Slide, SourceInfo, Transcript
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[str, float, float], None]
+STAGES = ("slides", "transcript", "notes", "render")
+
+
+@dataclass
+class BuildResult:
+    """What a build produced: the final folder, the notes, the files written, and per-stage facts."""
+
+    out_dir: Path
+    notes: LectureNotes
+    files: List[Path]
+    cache_hits: Dict[str, bool] = field(default_factory=dict)
+    timings: Dict[str, float] = field(default_factory=dict)
+
+
+def _noop(stage: str, done: float, total: float) -> None:
+    pass
+
+
+def _backend_opts(config: BuildConfig, kind: str, **defaults: Any) -> Dict[str, Any]:
+    opts = dict(defaults)
+    opts.update(config.options_for(kind))
+    return opts
+
+
+def _cache_for(config: BuildConfig) -> StageCache:
+    root = Path(config.cache_dir)
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+        probe = root / f".write-test-{os.getpid()}"
+        probe.write_text("")
+        probe.unlink()
+    except OSError as exc:
+        fallback = Path(tempfile.gettempdir()) / "lecture-notes-cache"
+        log.warning("cache folder %s is not writable (%s); using %s", root, exc, fallback)
+        root = fallback
+    return StageCache(root, enabled=config.use_cache)
+
+
+def _title(config: BuildConfig, info: MediaInfo, slides: Sequence[Slide]) -> str:
+    """--title, else the file's title tag, else a title slide (a first slide with little else on it),
+    else the file name."""
+    if config.title:
+        return config.title
+    if info.title:
+        return info.title
+    if slides and slides[0].title and slides[0].start < 30 and 2 <= len(slides[0].title) <= 120:
+        body = slides[0].text.replace(slides[0].title, "", 1).split()
+        if len(body) <= 12:
+            return slides[0].title
+    stem = re.sub(r"[_\-.]+", " ", Path(config.input).stem).strip()
+    return stem[:1].upper() + stem[1:] if stem else "Lecture"
+
+
+def _slides_stage(config: BuildConfig, info: MediaInfo, sha: str, cache: StageCache,
+                  progress: Progress) -> Tuple[Tuple[Slide, ...], Optional[Path], bool]:
+    """Detect slide changes, OCR keyframes. Returns (slides, folder holding slides/*.jpg, cache hit)."""
+    if not info.has_video:
+        return (), None, False
+    from lecture_notes.stages import media
+    from lecture_notes.stages import ocr
+    from lecture_notes.stages import slides as slides_mod
+
+    ocr_opts = _backend_opts(config, "ocr")
+    code = code_hash("stages/media", "stages/slides", "stages/ocr", "backends/rapidocr_backend")
+    key = make_key("slides", code, sha, config.frame_rate, config.frame_max_side, config.ocr_backend, ocr_opts,
+                   config.vision_backend, _backend_opts(config, "vision") if config.vision_backend else {})
+    hit, value = cache.get("slides", key)
+    if hit:
+        progress("slides", 1, 1)
+        return value, cache.entry_dir("slides", key), True
+
+    total = max(info.duration, 1e-6)
+
+    def frames():
+        for fr in media.iter_frames(info.path, fps=config.frame_rate, max_side=config.frame_max_side):
+            progress("slides", min(fr.t, total), total)
+            yield fr
+
+    spans = slides_mod.detect_slides(frames(), duration=info.duration)
+    work = cache.stage_dir("slides", key)
+    try:
+        engine = registry.create("ocr", config.ocr_backend, **ocr_opts)
+        try:
+            slides = tuple(ocr.read_slides(spans, engine, work, progress=lambda d, t: progress("ocr", d, t),
+                                           full_res=lambda t: media.frame_at(info.path, t)))
+        finally:
+            engine.close()
+        slides = _vision_stage(config, slides, work)
+
+        def move_images(folder: Path) -> None:
+            src = work / "slides"
+            if src.is_dir():
+                os.replace(src, folder / "slides")
+
+        entry = cache.put("slides", key, slides, write_files=move_images)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    progress("slides", total, total)
+    return slides, entry, False
+
+
+def _transcript_stage(config: BuildConfig, info: MediaInfo, sha: str, transcript_path: Optional[Path],
+                      slides: Sequence[Slide], cache: StageCache, progress: Progress) -> Tuple[Transcript, bool]:
+    from lecture_notes.stages import transcribe
+
+    if transcript_path is not None:
+        from lecture_notes.stages.subtitles import load_transcript
+
+        transcript = load_transcript(transcript_path)
+        progress("transcript", 1, 1)
+        return transcript, False
+    prompt = transcribe.slide_prompt(slides) if (config.slide_prompt and slides) else None
+    asr_opts = _backend_opts(config, "asr", model=config.asr_model, cpu_threads=config.cpu_threads)
+    if config.asr_backend == "faster-whisper":
+        asr_opts.setdefault("cache_dir", str(Path(config.cache_dir)))
+    code = code_hash("stages/transcribe", "backends/faster_whisper_backend")
+    key = make_key("transcript", code, sha, config.asr_backend, asr_opts, config.language, prompt)
+    hit, value = cache.get("transcript", key)
+    if hit:
+        progress("transcript", 1, 1)
+        return value, True
+    from lecture_notes.stages.media import load_audio
+
+    audio = load_audio(info.path)
+    total = max(len(audio) / 16000.0, 1e-6)
+    backend = registry.create("asr", config.asr_backend, **asr_opts)
+    try:
+        transcript = transcribe.transcribe(audio, backend, language=config.language, initial_prompt=prompt,
+                                           progress=lambda done: progress("transcript", min(done, total), total))
+    finally:
+        backend.close()
+        del audio
+    progress("transcript", total, total)
+    cache.put("transcript", key, transcript)
+    return transcript, False
+
+
+def _timed(timings: Dict[str, float], name: str, fn: Callable, *args: Any) -> Any:
+    t0 = time.perf_counter()
+    try:
+        return fn(*args)
+    finally:
+        timings[name] = time.perf_counter() - t0
+
+
+def _lower_thread_priority() -> None:
+    """Let the slides thread (and the decoder/OCR threads it starts, which inherit it) use only the CPU that
+    transcription leaves idle, so running both at once does not slow transcription down."""
+    import threading
+
+    try:
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 15)
+    except (AttributeError, OSError):  # not Linux, or not allowed: run at normal priority
+        pass
+
+
+def _slides_and_transcript(config: BuildConfig, info: MediaInfo, sha: str, transcript_path: Optional[Path],
+                           cache: StageCache, progress: Progress, timings: Dict[str, float],
+                           hits: Dict[str, bool]) -> Tuple[Tuple[Slide, ...], Optional[Path], Transcript]:
+    """Slides then transcript; concurrently when the transcript does not need the slides (no slide prompt).
+
+    Whisper on 2 cores leaves about a third of the CPU idle (its decoder is sequential), which is enough to
+    decode keyframes and OCR the slides in the meantime; both libraries release the GIL.
+    """
+    needs_slides = config.slide_prompt and transcript_path is None
+    if needs_slides or not info.has_video:
+        slides, image_root, hits["slides"] = _timed(timings, "slides", _slides_stage, config, info, sha, cache,
+                                                    progress)
+        transcript, hits["transcript"] = _timed(timings, "transcript", _transcript_stage, config, info, sha,
+                                                transcript_path, slides, cache, progress)
+        return slides, image_root, transcript
+    from concurrent.futures import ThreadPoolExecutor
+
+    def background_slides():
+        _lower_thread_priority()
+        return _timed(timings, "slides", _slides_stage, config, info, sha, cache, progress)
+
+    t0 = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="slides") as pool:
+        future = pool.submit(background_slides)
+        transcript, hits["transcript"] = _timed(timings, "transcript", _transcript_stage, config, info, sha,
+                                                transcript_path, (), cache, progress)
+        slides, image_root, hits["slides"] = future.result()
+    timings["slides+transcript"] = time.perf_counter() - t0
+    return slides, image_root, transcript
+
+
+def _notes_stage(config: BuildConfig, info: MediaInfo, sha: str, transcript: Transcript,
+                 slides: Sequence[Slide], title: str, cache: StageCache, progress: Progress,
+                 extra_key: Any) -> Tuple[LectureNotes, bool]:
+    from lecture_notes.stages import chunking
+    from lecture_notes.stages import merge
+    from lecture_notes.stages import notes as notes_mod
+
+    emb_opts = _backend_opts(config, "embedder")
+    notes_opts = _backend_opts(config, "notes")
+    # Notes depend on most of the text code and the chosen backends; any change there recomputes them.
+    key = make_key("notes", code_hash("stages/chunking", "stages/chapters", "text", "stages/notes", "stages/merge",
+                                      "stages/chapter_notes", "backends"), sha, extra_key, config.window, config.embedder_backend, emb_opts,
+                   config.notes_backend, notes_opts, title)
+    hit, value = cache.get("notes", key)
+    if hit:
+        progress("notes", 1, 1)
+        return value, True
+    if not transcript.segments or not transcript.text.strip():
+        raise InputError(f"no speech was found in {info.path.name}; check that the audio track has speech "
+                         f"or give a transcript with --transcript FILE")
+    embedder = registry.create("embedder", config.embedder_backend, **emb_opts)
+    try:
+        sentences = chunking.split_sentences(transcript)
+        duration = max(info.duration, sentences[-1].end if sentences else 0.0)
+        chunks = chunking.make_chunks(sentences, slides, config.window)
+        spans = chunking.find_chapters(sentences, slides, embedder, duration=duration)
+        fallback = None
+        if config.notes_backend != "extractive":
+            # Generative writers fall back to the embedded method per chunk, never crash.
+            fallback = registry.create("notes", "extractive", embedder=embedder)
+            notes_opts.setdefault("fallback", fallback)
+        writer = registry.create("notes", config.notes_backend, embedder=embedder, **notes_opts)
+        try:
+            chunk_notes = notes_mod.write_notes(
+                chunks, writer, progress=lambda done, total: progress("notes", done, total))
+            source = SourceInfo(path=str(info.path.name), duration=round(duration, 3), sha256=sha)
+            notes = merge.merge_notes(chunk_notes, spans, sentences, slides, embedder, title=title,
+                                      source=source, transcript=transcript, created="")
+            from lecture_notes.stages.chapter_notes import fill_sparse_chapters
+
+            notes = fill_sparse_chapters(notes, sentences, writer)
+            reduce = getattr(writer, "reduce", None)
+            if callable(reduce):
+                notes = _apply_reduce(notes, reduce(chunk_notes, spans, title=title))
+            stats = getattr(writer, "stats", None)
+            stats = stats() if callable(stats) else {}
+        finally:
+            writer.close()
+            if fallback is not None:
+                fallback.close()
+        if stats:
+            notes = replace(notes, stats=tuple(sorted(stats.items())))
+    finally:
+        embedder.close()
+    cache.put("notes", key, notes)
+    return notes, False
+
+
+def _apply_reduce(notes: LectureNotes, reduced: Dict[str, Any]) -> LectureNotes:
+    """Use a generative writer's lecture summary, chapter titles/summaries and glossary where it gave them."""
+    from lecture_notes.core.types import GlossaryEntry
+
+    chapters = list(notes.chapters)
+    titles = list(reduced.get("chapter_titles") or [])
+    summaries = list(reduced.get("chapter_summaries") or [])
+    for i, ch in enumerate(chapters):
+        title = titles[i].strip() if i < len(titles) and titles[i] else ""
+        summary = summaries[i].strip() if i < len(summaries) and summaries[i] else ""
+        has_slide_title = any(s.title and s.title == ch.title for s in ch.slides)
+        chapters[i] = replace(ch, title=ch.title if (has_slide_title or not title) else title,
+                              summary=summary or ch.summary)
+    glossary = notes.glossary
+    if reduced.get("glossary"):
+        entries = {g.term.lower(): g for g in notes.glossary}
+        for term, definition, start in reduced["glossary"]:
+            if term and definition and term.lower() not in entries:
+                entries[term.lower()] = GlossaryEntry(term=term, definition=definition, start=float(start),
+                                                      end=float(start))
+        glossary = tuple(sorted(entries.values(), key=lambda g: g.term.lower()))
+    return replace(notes, summary=(reduced.get("summary") or "").strip() or notes.summary,
+                   chapters=tuple(chapters), glossary=glossary)
+
+
+def _vision_stage(config: BuildConfig, slides: Tuple[Slide, ...], image_root: Optional[Path]) -> Tuple[Slide, ...]:
+    """Describe each slide keyframe with a vision-language model, when one is configured."""
+    if not config.vision_backend or not slides or image_root is None:
+        return slides
+    import numpy as np
+    from PIL import Image
+
+    backend = registry.create("vision", config.vision_backend, **_backend_opts(config, "vision"))
+    out = []
+    try:
+        for s in slides:
+            try:
+                image = np.asarray(Image.open(image_root / s.image_path).convert("RGB"))
+                out.append(replace(s, description=backend.describe(image, ocr_text=s.text).strip()))
+            except (OSError, ValueError) as exc:
+                log.warning("could not describe %s: %s", s.image_path, exc)
+                out.append(s)
+    finally:
+        backend.close()
+    return tuple(out)
+
+
+def _media_href(input_path: Path, out_dir: Path) -> str:
+    rel = os.path.relpath(Path(input_path).resolve(), Path(out_dir).resolve())
+    return urllib.parse.quote(Path(rel).as_posix())
+
+
+def build_notes(config: BuildConfig, progress: Optional[Progress] = None) -> BuildResult:
+    """Build study notes for ``config.input`` into ``config.output_dir`` (atomically)."""
+    from lecture_notes.stages import media
+    from lecture_notes.stages import render
+    from lecture_notes.stages import transcribe
+
+    progress = progress or _noop
+    config = config.validated()
+    info = media.probe(config.input)
+    out_dir = config.output_dir
+    check_target(out_dir, config.force)
+    transcript_path = Path(config.transcript) if config.transcript else transcribe.find_sidecar(config.input)
+    if transcript_path is not None and not transcript_path.is_file():
+        raise InputError(f"transcript file {transcript_path} does not exist; check the --transcript path")
+    if not info.has_audio and transcript_path is None:
+        raise NoAudioError(f"{info.path.name} has no audio track; give a transcript with --transcript FILE")
+    clean_stale(out_dir.parent, max_age_s=6 * 3600)
+    staging = StagingDir(out_dir)
+    timings: Dict[str, float] = {}
+    hits: Dict[str, bool] = {}
+    try:
+        cache = _cache_for(config)
+        t0 = time.perf_counter()
+        sha = cached_sha256(info.path, cache.root, media.sha256_file)
+        timings["hash"] = time.perf_counter() - t0
+
+        slides, image_root, transcript = _slides_and_transcript(config, info, sha, transcript_path, cache,
+                                                                progress, timings, hits)
+
+        t0 = time.perf_counter()
+        title = _title(config, info, slides)
+        tkey = make_key("t", transcript)  # notes depend on the exact transcript and slides
+        skey = make_key("s", slides)
+        notes, hits["notes"] = _notes_stage(config, info, sha, transcript, slides, title, cache, progress,
+                                            (tkey, skey))
+        created = _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat()
+        notes = replace(notes, created=created)
+        timings["notes"] = time.perf_counter() - t0
+
+        t0 = time.perf_counter()
+        files = render.render_outputs(notes, staging.path, formats=config.formats,
+                                      template_dir=config.template_dir,
+                                      media_href=_media_href(info.path, out_dir), image_root=image_root)
+        progress("render", 1, 1)
+        timings["render"] = time.perf_counter() - t0
+        manifest = {"tool": "lecture-notes", "version": __version__, "input": str(info.path.resolve()),
+                    "sha256": sha, "options": config.to_dict(), "created": created,
+                    "files": sorted(Path(f).relative_to(staging.path).as_posix() for f in files),
+                    "timings": timings, "cache_hits": hits}
+        final = staging.commit(manifest)
+    except BaseException:
+        staging.discard()
+        raise
+    files = [final / Path(f).relative_to(staging.path) for f in files]
+    log.info("wrote %d files to %s", len(files), final)
+    return BuildResult(out_dir=final, notes=notes, files=files, cache_hits=hits, timings=timings)

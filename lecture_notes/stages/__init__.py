@@ -1,0 +1,1 @@
+"""One module per pipeline stage: media -> slides/OCR/transcript -> chunks -> notes -> merge -> render."""

@@ -1,0 +1,348 @@
+"""Media decoding: probe inputs, decode audio to 16 kHz mono float32, sample video frames.
+
+PyAV does probing and audio; decord does fast reduced-resolution frame sampling, with a PyAV
+seek-and-decode fallback for files decord cannot open. Every user-facing failure is an InputError
+whose one-line message says how to fix it.
+"""
+from __future__ import annotations
+
+import hashlib
+import logging
+import math
+import os
+from pathlib import Path
+from typing import Iterator, List, Optional, Sequence, Tuple
+
+import numpy as np
+
+from lecture_notes.core.config import AUDIO_EXTS, MEDIA_EXTS
+from lecture_notes.core.errors import InputError, NoAudioError
+from lecture_notes.core.types import Frame, MediaInfo
+
+log = logging.getLogger(__name__)
+
+_BATCH = 16  # decord frames per get_batch call: bounded memory, few seeks
+_SEEK_GAP = 4.0  # PyAV fallback: seek instead of decoding forward when the next sample is this far ahead
+
+
+def _check_file(path: Path) -> None:
+    """Cheap filesystem checks before any decoder sees the file."""
+    if not path.exists():
+        raise InputError(f"input file not found: {path}; check the path (and quoting of spaces)")
+    if path.is_dir():
+        raise InputError(f"input {path} is a folder, not a media file; give a video or audio file inside it")
+    if path.suffix.lower() not in MEDIA_EXTS:
+        raise InputError(f"unsupported file type {path.suffix or '(no extension)'!r} for {path.name}; "
+                         f"use one of {' '.join(MEDIA_EXTS)} (convert with e.g. ffmpeg -i IN out.mp4)")
+    if not os.access(path, os.R_OK):
+        raise InputError(f"cannot read {path}: permission denied; fix with chmod +r or copy the file")
+    if path.stat().st_size == 0:
+        raise InputError(f"input file {path} is empty (0 bytes); re-download or re-export the recording")
+
+
+def _open(path: Path):
+    import av
+
+    try:
+        return av.open(str(path), metadata_errors="ignore")
+    except PermissionError as exc:
+        raise InputError(f"cannot read {path}: permission denied; fix with chmod +r or copy the file") from exc
+    except (av.error.FFmpegError, OSError, ValueError) as exc:
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise InputError(f"{path.name} is not a readable media file ({reason}); check the file is complete, "
+                         f"or re-encode it with ffmpeg -i IN out.mp4") from exc
+
+
+def _video_stream(container):
+    """The first real video stream; cover art (attached pictures) in audio files does not count."""
+    import av
+
+    for s in container.streams.video:
+        if not (s.disposition & av.stream.Disposition.attached_pic):
+            return s
+    return None
+
+
+def _duration(container) -> float:
+    import av
+
+    if container.duration is not None and container.duration > 0:
+        return float(container.duration) / av.time_base
+    best = 0.0
+    for s in container.streams:
+        if s.duration is not None and s.time_base is not None:
+            best = max(best, float(s.duration * s.time_base))
+    return best
+
+
+def probe(path) -> MediaInfo:
+    """Inspect ``path``: duration and audio/video streams. Raises InputError with the fix for bad inputs."""
+    path = Path(path)
+    _check_file(path)
+    with _open(path) as container:
+        vs = _video_stream(container)
+        aus = container.streams.audio[0] if container.streams.audio else None
+        if vs is None and aus is None:
+            raise InputError(f"{path.name} has no audio or video stream; give a lecture recording "
+                             f"(e.g. .mp4 or .mp3)")
+        duration = _duration(container)
+        if not duration or duration <= 0 or not math.isfinite(duration):
+            raise InputError(f"{path.name} has zero duration; the recording is empty or truncated, "
+                             f"re-export it")
+        fps = None
+        if vs is not None and vs.average_rate:
+            fps = float(vs.average_rate)
+        return MediaInfo(
+            path=path,
+            duration=duration,
+            has_audio=aus is not None,
+            has_video=vs is not None,
+            width=vs.codec_context.width if vs is not None else None,
+            height=vs.codec_context.height if vs is not None else None,
+            fps=fps,
+            audio_codec=aus.codec_context.name if aus is not None else None,
+            video_codec=vs.codec_context.name if vs is not None else None,
+            title=_title_tag(container),
+        )
+
+
+def _title_tag(container) -> Optional[str]:
+    meta = {str(k).lower(): str(v) for k, v in (container.metadata or {}).items()}
+    title = " ".join(meta.get("title", "").split())
+    return title[:200] or None
+
+
+def load_audio(path, sample_rate: int = 16000) -> np.ndarray:
+    """Decode the first audio track, resampled to mono float32 at ``sample_rate``.
+
+    Decoding streams through PyAV's resampler into one growing output buffer, so memory stays near the
+    size of the result (an hour at 16 kHz is 230 MB).
+    """
+    import av
+    from av.audio.resampler import AudioResampler
+
+    path = Path(path)
+    _check_file(path)
+    with _open(path) as container:
+        if not container.streams.audio:
+            raise NoAudioError(f"{path.name} has no audio track; give a transcript with --transcript FILE")
+        stream = container.streams.audio[0]
+        stream.thread_type = "AUTO"
+        expect = _duration(container)
+        out = np.empty(int(expect * sample_rate) + sample_rate if expect > 0 else 60 * sample_rate,
+                       dtype=np.float32)
+        n = 0
+
+        def put(frames) -> None:
+            nonlocal out, n
+            for fr in frames:
+                chunk = fr.to_ndarray().reshape(-1)
+                if n + chunk.size > out.size:
+                    out = np.resize(out, max(out.size * 3 // 2, n + chunk.size))
+                out[n:n + chunk.size] = chunk
+                n += chunk.size
+
+        resampler = AudioResampler(format="flt", layout="mono", rate=sample_rate)
+        try:
+            for frame in container.decode(stream):
+                frame.pts = None  # let the resampler count samples; broken timestamps must not drop audio
+                put(resampler.resample(frame))
+            put(resampler.resample(None))
+        except av.error.FFmpegError as exc:
+            if n == 0:
+                raise InputError(f"cannot decode the audio of {path.name} ({exc}); re-encode it with "
+                                 f"ffmpeg -i IN -vn out.wav") from exc
+            log.warning("audio decoding of %s stopped early at %.1f s: %s", path.name, n / sample_rate, exc)
+    if n == 0:
+        raise NoAudioError(f"{path.name} has an empty audio track; give a transcript with --transcript FILE")
+    return out[:n].copy() if n < out.size * 0.9 else out[:n]
+
+
+def _target_size(width: int, height: int, max_side: int) -> Tuple[int, int]:
+    """Even-sized (w, h) no larger than ``max_side`` on the long side, same aspect ratio."""
+    scale = min(1.0, max_side / float(max(width, height)))
+    w = max(2, int(round(width * scale / 2)) * 2)
+    h = max(2, int(round(height * scale / 2)) * 2)
+    return w, h
+
+
+def _sample_times(duration: float, fps: float) -> List[float]:
+    """Clock-like sample times 0, 1/fps, 2/fps, ... strictly before ``duration``."""
+    step = 1.0 / fps
+    return [i * step for i in range(max(1, int(math.ceil(duration / step - 1e-9))))]
+
+
+def iter_frames(path, fps: float = 0.5, max_side: int = 640, adaptive: bool = True) -> Iterator[Frame]:
+    """Yield Frame(t, HxWx3 uint8 RGB) every ``1/fps`` seconds, decoded at reduced resolution.
+
+    Uses decord (batched, scaled in the decoder) and falls back to PyAV seeking when decord cannot open
+    the file. Audio-only inputs yield nothing. With ``adaptive`` (default), only keyframes are decoded
+    where consecutive keyframes show the same picture; see `_iter_decord_adaptive`.
+    """
+    info = probe(path)
+    if not info.has_video:
+        log.info("%s has no video stream; no frames to sample", Path(path).name)
+        return
+    if fps <= 0:
+        raise ValueError("fps must be positive")
+    size = _target_size(info.width or max_side, info.height or max_side, max_side)
+    times = _sample_times(info.duration, fps)
+    try:
+        reader = _open_decord(Path(path), size)
+    except Exception as exc:  # decord raises bare DECORDError/RuntimeError for files it cannot handle
+        log.info("decord could not open %s (%s); using PyAV seeking", Path(path).name, exc)
+        reader = None
+    if reader is not None:
+        yield from (_iter_decord_adaptive(reader, times) if adaptive else _iter_decord(reader, times))
+    else:
+        yield from _iter_pyav(Path(path), times, size)
+
+
+def _open_decord(path: Path, size: Tuple[int, int]):
+    import decord
+
+    return decord.VideoReader(str(path), ctx=decord.cpu(0), width=size[0], height=size[1],
+                              num_threads=min(2, os.cpu_count() or 1))
+
+
+def _iter_decord(reader, times: Sequence[float]) -> Iterator[Frame]:
+    n = len(reader)
+    rate = float(reader.get_avg_fps() or 25.0)
+    idx: List[int] = []
+    for t in times:
+        i = min(n - 1, int(round(t * rate)))
+        if not idx or i > idx[-1]:
+            idx.append(i)
+    try:
+        stamps = reader.get_frame_timestamp(idx)[:, 0]
+    except Exception:  # some containers lack per-frame timestamps
+        stamps = np.asarray(idx, dtype=np.float64) / rate
+    for b in range(0, len(idx), _BATCH):
+        batch = reader.get_batch(idx[b:b + _BATCH]).asnumpy()
+        for j, img in enumerate(batch):
+            yield Frame(float(stamps[b + j]), np.ascontiguousarray(img))
+    del reader
+
+
+def _thumb(img: np.ndarray) -> np.ndarray:
+    """Tiny grey thumbnail (about 64 px wide) for a cheap "did anything change" test."""
+    g = np.asarray(img, dtype=np.float32).mean(axis=2)
+    h, w = g.shape
+    sy, sx = max(1, h // 36), max(1, w // 64)
+    g = g[: h - h % sy, : w - w % sx]
+    return g.reshape(g.shape[0] // sy, sy, g.shape[1] // sx, sx).mean(axis=(1, 3))
+
+
+def _differs(a: np.ndarray, b: np.ndarray) -> bool:
+    # Deliberately sensitive: a false "differs" only costs decoding one GOP; a miss loses a slide.
+    d = np.abs(_thumb(a) - _thumb(b))
+    return bool((d > 3.0).mean() > 0.0005 or d.max() > 12.0)
+
+
+def _iter_decord_adaptive(reader, times: Sequence[float]) -> Iterator[Frame]:
+    """Coarse-to-fine sampling: decode the keyframes (each one a seek + a single I-frame), and decode the
+    regular samples only inside GOPs whose bounding keyframes differ.
+
+    Decoding every frame of an hour of 720p video costs minutes even when only 1 frame in 60 is kept,
+    because H.264 frames depend on their predecessors; lecture videos are mostly static, so most GOPs
+    start and end on the same slide and need nothing but their keyframe. A slide that appears and
+    disappears entirely between two identical keyframes is missed; GOPs are typically 2-10 s long.
+    """
+    n = len(reader)
+    rate = float(reader.get_avg_fps() or 25.0)
+    try:
+        keys = sorted({int(k) for k in reader.get_key_indices() if 0 <= int(k) < n})
+    except Exception:  # container without an index: sample regularly
+        keys = []
+    samples: List[int] = []
+    for t in times:
+        i = min(n - 1, int(round(t * rate)))
+        if not samples or i > samples[-1]:
+            samples.append(i)
+    if len(keys) < 3 or len(keys) * 2 >= len(samples):
+        yield from _iter_decord(reader, times)
+        return
+    try:
+        all_stamps = reader.get_frame_timestamp(list(range(n)))[:, 0]
+    except Exception:
+        all_stamps = np.arange(n, dtype=np.float64) / rate
+
+    def read(idx: List[int]) -> Iterator[Frame]:
+        for b in range(0, len(idx), _BATCH):
+            batch = reader.get_batch(idx[b:b + _BATCH]).asnumpy()
+            for j, img in enumerate(batch):
+                yield Frame(float(all_stamps[idx[b + j]]), np.ascontiguousarray(img))
+
+    bounds = keys + [n]
+    prev: Frame | None = None
+    dense = 0
+    for g, key_frame in enumerate(read(keys)):
+        if prev is not None:
+            inner = [i for i in samples if keys[g - 1] < i < keys[g]]
+            if inner and _differs(prev.image, key_frame.image):
+                dense += 1
+                yield from read(inner)
+        yield key_frame
+        prev = key_frame
+    tail = [i for i in samples if i > keys[-1]]
+    if tail:
+        yield from read(tail)
+    log.info("sampled %d keyframes, decoded %d of %d GOPs densely", len(keys), dense, len(bounds) - 1)
+    del reader
+
+
+def _iter_pyav(path: Path, times: Sequence[float], size: Tuple[int, int]) -> Iterator[Frame]:
+    import av
+
+    with _open(path) as container:
+        vs = _video_stream(container)
+        vs.thread_type = "AUTO"
+        pos = -math.inf  # time of the last decoded frame
+        frames = None
+        for t in times:
+            if frames is None or t - pos > _SEEK_GAP:
+                container.seek(int(t / vs.time_base) if vs.time_base else int(t * av.time_base),
+                               stream=vs, backward=True, any_frame=False)
+                frames = container.decode(vs)
+            got = None
+            try:
+                for fr in frames:
+                    pos = float(fr.time) if fr.time is not None else pos
+                    got = fr
+                    if pos >= t - 1e-3:
+                        break
+            except av.error.FFmpegError as exc:
+                log.warning("video decoding of %s stopped at %.1f s: %s", path.name, pos, exc)
+                return
+            if got is None:
+                return
+            yield Frame(max(pos, 0.0), got.to_ndarray(width=size[0], height=size[1], format="rgb24"))
+
+
+def frame_at(path, t: float, max_side: int = 1920) -> np.ndarray:
+    """Decode the frame shown at time ``t`` at up to ``max_side`` pixels (full resolution for OCR)."""
+    info = probe(path)
+    if not info.has_video:
+        raise InputError(f"{Path(path).name} has no video stream; slide images need a video input")
+    size = _target_size(info.width or max_side, info.height or max_side, max_side)
+    for fr in _iter_pyav(Path(path), [max(0.0, min(t, info.duration))], size):
+        return fr.image
+    raise InputError(f"cannot decode a frame at {t:.1f} s of {Path(path).name}; re-encode the video "
+                     f"with ffmpeg -i IN out.mp4")
+
+
+def sha256_file(path, chunk_size: int = 1 << 20) -> str:
+    """Hex SHA-256 of the file, read in 1 MiB chunks."""
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        while True:
+            block = f.read(chunk_size)
+            if not block:
+                break
+            h.update(block)
+    return h.hexdigest()
+
+
+def is_audio_only_ext(path) -> bool:
+    """True when the extension is an audio format (no slides expected)."""
+    return Path(path).suffix.lower() in AUDIO_EXTS
