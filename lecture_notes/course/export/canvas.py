@@ -9,7 +9,7 @@ import logging
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-from lecture_notes.course.export.common import Course, SafeZip, build_pool, quiz_items, stable_id, write_atomic
+from lecture_notes.course.export.common import Course, SafeZip, build_pool, esc, quiz_items, stable_id, write_atomic
 from lecture_notes.course.export.common import sub_element as _sub
 from lecture_notes.course.export.qti import assessment_xml
 
@@ -67,7 +67,7 @@ def write_canvas(course: Course, zf: SafeZip) -> int:
         title = "Quiz: " + lec.label
         qti_href = zf.writestr(f"{ident}/{ident}.xml", assessment_xml(ident, title, items, "canvas",
                                                                         source=lec.label))
-        desc = f"<p>Questions from {lec.label}.</p>"
+        desc = f"<p>Questions from {esc(lec.label)}.</p>"  # Canvas renders the description as HTML
         meta_href = zf.writestr(f"{ident}/assessment_meta.xml", assessment_meta_xml(ident, title, desc, len(items)))
         res = _sub(resources, "resource", identifier=ident, type="imsqti_xmlv1p2")
         _sub(res, "file", href=qti_href)
