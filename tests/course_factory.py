@@ -2,7 +2,8 @@
 fake ``build_fn`` for batch tests that behaves like pipeline.build_notes (atomic folder + manifest).
 
 Fake media files are text: ``CORRUPT`` makes the fake build fail like a corrupt file; a
-``.crash`` / ``.killparent`` marker beside the input makes the worker die / kill the batch process.
+``.crash`` / ``.killparent`` marker beside the input makes the worker die / kill the batch process; with a
+``.hang`` marker the first attempt appends its pid to ``<input>.pid`` and sleeps (for a test to kill it).
 """
 from __future__ import annotations
 
@@ -133,6 +134,15 @@ def fake_build(config, progress=None):
         os._exit(9)
     if src.with_name(src.name + ".crash").exists():
         os._exit(3)
+    hang = src.with_name(src.name + ".hang")
+    if hang.exists():
+        # The first attempt records its pid (for a test to kill it) and waits, half written in staging.
+        pids = src.with_name(src.name + ".pid")
+        first = not pids.exists()
+        with open(pids, "a") as f:
+            f.write(f"{os.getpid()}\n")
+        if first:
+            time.sleep(float(hang.read_text() or 120))
     files = sorted(p.relative_to(staging.path).as_posix() for p in staging.path.rglob("*") if p.is_file())
     staging.commit({"tool": "lecture-notes", "input": str(src), "sha256": sha, "options": config.to_dict(),
                     "files": files, "timings": {"notes": 0.01}, "cache_hits": {"notes": False}})

@@ -144,4 +144,9 @@ def create(kind: str, name: str, **options: Any) -> Backend:
     if info is None:
         valid = ", ".join(b.name for b in available(kind)) or "(none)"
         raise BackendError(f"unknown {kind} backend {name!r}; valid names: {valid}")
+    from lecture_notes.runtime import model_pool
+
+    pool = model_pool.active()  # a batch worker reuses loaded models across lectures
+    if pool is not None:
+        return pool.get(kind, name, options, info.factory)
     return info.factory(**options)

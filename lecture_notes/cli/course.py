@@ -15,6 +15,7 @@ Examples:
   lecture-notes batch course/ -o course_notes/
   lecture-notes batch course/ -o course_notes/ -j 2 --format md,html
   lecture-notes batch course/ -o course_notes/ --force   # rebuild everything
+  lecture-notes batch /shared/course -o /shared/notes --engine ray --address auto   # a Ray cluster
 """
 
 EXPORT_EXAMPLES = """
@@ -68,6 +69,24 @@ def _summary(report) -> str:
     return "\n".join(lines)
 
 
+def _engine(name: str, address: Optional[str], cpus: Optional[float], gpus: Optional[float], config,
+            verbose: int):
+    """The batch engine the options ask for (None = local); Ray-only options without --engine ray are an error."""
+    from lecture_notes.core.errors import ConfigError
+
+    if name != "ray":
+        given = [flag for flag, v in (("--address", address), ("--num-cpus-per-lecture", cpus),
+                                      ("--num-gpus-per-lecture", gpus)) if v is not None]
+        if given:
+            raise ConfigError(f"{', '.join(given)} only apply to --engine ray; add --engine ray or drop them")
+        return None
+    from lecture_notes.course.ray_engine import RayEngine
+
+    if gpus is None:
+        gpus = 1.0 if str(config.device).startswith("cuda") else 0.0
+    return RayEngine(address, num_cpus_per_lecture=cpus, num_gpus_per_lecture=gpus, log_to_driver=verbose > 0)
+
+
 def register_commands(group: click.Group) -> None:
     """Add ``batch`` and ``export`` to ``group`` (the lead wires this into cli.main)."""
     from lecture_notes.cli.build import build_options, make_config, progress_enabled, setup_logging
@@ -79,10 +98,21 @@ def register_commands(group: click.Group) -> None:
     @click.option("-j", "--jobs", type=click.IntRange(min=1), default=None,
                   help="Lectures built in parallel (default: what fits the cores and memory; each worker needs "
                        "~1.5 GB and 2 cores. On 2 cores, 1 worker with 2 ASR threads is fastest).")
+    @click.option("--engine", type=click.Choice(["local", "ray"]), default="local", show_default=True,
+                  help="local: worker processes on this machine; ray: a Ray cluster (pip install "
+                       "'lecture-notes[ray]'; see docs/scale.md). With ray, -j is the number of Ray workers.")
+    @click.option("--address", default=None, metavar="ADDR",
+                  help="Ray only: cluster to join ('auto' = the one `ray start` runs here, or host:port); "
+                       "default: start a local Ray instance.")
+    @click.option("--num-cpus-per-lecture", type=click.FloatRange(min=0.1), default=None,
+                  help="Ray only: CPUs each lecture reserves (and ASR threads); default 2, or what -j leaves.")
+    @click.option("--num-gpus-per-lecture", type=click.FloatRange(min=0), default=None,
+                  help="Ray only: GPUs each lecture reserves (default 1 with --device cuda, else 0).")
     @build_options
-    def batch(course_dir: Path, out_dir: Optional[Path], jobs: Optional[int], formats: str, window: float,
-              asr_model: str, language: Optional[str], template_dir: Optional[Path], no_cache: bool, force: bool,
-              quiet: bool, verbose: int, **model_opts) -> None:
+    def batch(course_dir: Path, out_dir: Optional[Path], jobs: Optional[int], engine: str, address: Optional[str],
+              num_cpus_per_lecture: Optional[float], num_gpus_per_lecture: Optional[float], formats: str,
+              window: float, asr_model: str, language: Optional[str], template_dir: Optional[Path], no_cache: bool,
+              force: bool, quiet: bool, verbose: int, **model_opts) -> None:
         """Build notes for every lecture video/audio file in a course folder, plus a course index.
 
         Re-running skips lectures whose input and options are unchanged, and resumes after an
@@ -96,7 +126,8 @@ def register_commands(group: click.Group) -> None:
         try:
             config = make_config(course_dir, None, formats, window, asr_model, language, template_dir, no_cache,
                                  force, **model_opts)
-            report = run_batch(course_dir, out, config, jobs=jobs, progress=bars)
+            runner = _engine(engine, address, num_cpus_per_lecture, num_gpus_per_lecture, config, verbose)
+            report = run_batch(course_dir, out, config, jobs=jobs, progress=bars, engine=runner)
         except LectureNotesError as exc:
             bars.close()
             raise click.ClickException(str(exc)) from None

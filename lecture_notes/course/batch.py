@@ -268,7 +268,11 @@ class _Lock:
         self.fh = None
 
     def __enter__(self):
-        self.fh = open(self.path, "a+")
+        try:
+            self.fh = open(self.path, "a+")
+        except OSError as e:
+            raise OutputError(f"cannot write to output folder {self.path.parent} ({e.strerror or e}); choose a "
+                              f"writable -o") from None
         try:
             import fcntl
 
@@ -310,13 +314,44 @@ def _clean_stale(out_dir: Path) -> None:
         pass
 
 
+class LocalEngine:
+    """Runs lectures in worker processes on this machine (the default engine).
+
+    An engine decides how many lectures run at once (``workers``) and with how many ASR threads each
+    (``threads``), may check the output folder (``check``), and runs ``_run_one`` for each lecture, handing
+    every outcome to ``finish(job, outcome)``; planning, skipping and publishing stay in ``run_batch``, so
+    every engine has the same semantics. ``course/ray_engine.py`` is the cluster engine.
+    """
+
+    name = "local"
+
+    def workers(self, n_lectures: int, jobs: Optional[int]) -> int:
+        return max(1, int(jobs)) if jobs else default_jobs(n_lectures)
+
+    def threads(self, n_jobs: int) -> int:
+        return max(1, (os.cpu_count() or 1) // n_jobs)
+
+    def check(self, out_dir: Path, todo: List[LectureJob]) -> None:
+        """Nothing to check: this machine created ``out_dir``."""
+
+    def run(self, todo: List[LectureJob], configs: Dict[str, BuildConfig], build_fn: Callable, n_jobs: int,
+            emit: BatchProgress, finish: Callable[[LectureJob, Dict[str, Any]], None]) -> None:
+        _run_pool(todo, configs, build_fn, n_jobs, emit, finish)
+
+    def close(self) -> None:
+        """Nothing to release."""
+
+
 def run_batch(course_dir: Path, out_dir: Path, base_config: BuildConfig, *, jobs: Optional[int] = None,
-              build_fn: Optional[Callable] = None, progress: Optional[BatchProgress] = None) -> BatchReport:
+              build_fn: Optional[Callable] = None, progress: Optional[BatchProgress] = None,
+              engine: Any = None) -> BatchReport:
     """Build every lecture under ``course_dir`` into ``out_dir``; write ``batch.json`` and the course index.
 
     ``base_config`` supplies every option except input/out_dir; ``base_config.force`` rebuilds
     up-to-date lectures too. ``build_fn(config, progress=...)`` defaults to ``pipeline.build_notes``
-    and must be a top-level (picklable) function. Never raises for a bad lecture: see the report.
+    and must be a top-level (picklable) function. ``engine`` is a :class:`LocalEngine` (default) or a
+    ``ray_engine.RayEngine``; ``jobs`` is the number of its workers. Never raises for a bad lecture: see
+    the report.
     """
     t_start = time.perf_counter()
     course_dir, out_dir = Path(course_dir), Path(out_dir)
@@ -331,8 +366,17 @@ def run_batch(course_dir: Path, out_dir: Path, base_config: BuildConfig, *, jobs
         out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as e:
         raise OutputError(f"cannot create output folder {out_dir} ({e.strerror or e}); choose a writable -o") from e
-    n_jobs = max(1, int(jobs)) if jobs else default_jobs(len(lectures))
-    threads = base.cpu_threads or max(1, (os.cpu_count() or 1) // n_jobs)
+    engine = engine if engine is not None else LocalEngine()
+    try:
+        return _run_with(engine, course_dir, out_dir, base, lectures, jobs, build_fn, emit, t_start)
+    finally:
+        engine.close()
+
+
+def _run_with(engine: Any, course_dir: Path, out_dir: Path, base: BuildConfig, lectures: List[LectureJob],
+              jobs: Optional[int], build_fn: Optional[Callable], emit: BatchProgress, t_start: float) -> BatchReport:
+    n_jobs = engine.workers(len(lectures), jobs)
+    threads = base.cpu_threads or engine.threads(n_jobs)
     build_fn = build_fn or _default_build_fn()
     report = BatchReport(course_dir, out_dir, n_jobs, [LectureResult(j.rel, j.slug) for j in lectures])
     by_slug = {r.slug: r for r in report.lectures}
@@ -363,11 +407,23 @@ def run_batch(course_dir: Path, out_dir: Path, base_config: BuildConfig, *, jobs
             else:
                 configs[job.slug] = cfg
                 todo.append(job)
+        if todo:
+            engine.check(out_dir, todo)
         _write_report(report)
         if todo:
-            log.info("building %d of %d lectures with %d worker(s), %d ASR thread(s) each",
-                     len(todo), len(lectures), n_jobs, threads)
-            _run_pool(todo, configs, report, by_slug, build_fn, n_jobs, emit)
+            log.info("building %d of %d lectures with %d %s worker(s), %d ASR thread(s) each",
+                     len(todo), len(lectures), n_jobs, engine.name, threads)
+
+            def finish(job: LectureJob, outcome: Dict[str, Any]) -> None:
+                res = by_slug[job.slug]
+                _finish(res, outcome, configs[job.slug])
+                if res.status == "failed":
+                    log.warning("%s failed: %s", job.rel, res.error)
+                _write_report(report)
+                emit(BatchEvent("done", lecture=job.slug, result=res))
+
+            engine.run(todo, configs, build_fn, n_jobs, emit, finish)
+            _clean_stale(out_dir)  # staging folders of workers that died mid-lecture (retried or failed)
         report.elapsed = time.perf_counter() - t_start
         _write_report(report)
         try:
@@ -394,8 +450,8 @@ def _finish(res: LectureResult, outcome: Dict[str, Any], cfg: BuildConfig) -> No
         res.sha256 = m.get("sha256") or res.sha256
 
 
-def _run_pool(todo: List[LectureJob], configs: Dict[str, BuildConfig], report: BatchReport,
-              by_slug: Dict[str, LectureResult], build_fn: Callable, n_jobs: int, emit: BatchProgress) -> None:
+def _run_pool(todo: List[LectureJob], configs: Dict[str, BuildConfig], build_fn: Callable, n_jobs: int,
+              emit: BatchProgress, finish: Callable[[LectureJob, Dict[str, Any]], None]) -> None:
     ctx = mp.get_context("spawn")
     q = ctx.Queue()
     pending = deque(todo)
@@ -408,14 +464,6 @@ def _run_pool(todo: List[LectureJob], configs: Dict[str, BuildConfig], report: B
             except (queue_mod.Empty, OSError, EOFError, ValueError):
                 return
             emit(BatchEvent("stage", lecture=slug, stage=stage, done=done, stage_total=total))
-
-    def finish(job: LectureJob, outcome: Dict[str, Any]) -> None:
-        res = by_slug[job.slug]
-        _finish(res, outcome, configs[job.slug])
-        if res.status == "failed":
-            log.warning("%s failed: %s", job.rel, res.error)
-        _write_report(report)
-        emit(BatchEvent("done", lecture=job.slug, result=res))
 
     while pending:
         inflight: Dict[Any, LectureJob] = {}

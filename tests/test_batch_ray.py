@@ -1,0 +1,284 @@
+"""`lecture-notes batch --engine ray` on a real local Ray cluster (no mocks of Ray).
+
+One Ray instance (2 CPUs) serves the module; the Ctrl-C test joins it from a second driver with --address.
+Fast fake lectures (course_factory) test the semantics; one course of real tiny lectures (transcript
+sidecars, real OCR and embeddings) tests the real pipeline and that each worker loads its models once.
+"""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+from pathlib import Path
+
+import click
+import pytest
+from click.testing import CliRunner
+
+from course_factory import fake_build, make_media_course
+from lecture_notes.core.config import BuildConfig
+from lecture_notes.core.errors import OutputError
+from lecture_notes.course.batch import run_batch
+
+ray = pytest.importorskip("ray", reason="the test extra installs ray; pip install -e '.[test]'")
+from lecture_notes.course.ray_engine import RayEngine  # noqa: E402
+
+pytestmark = pytest.mark.slow  # a Ray instance takes 10-40 s to start on 2 cores
+TESTS = Path(__file__).resolve().parent
+GOOD = ["lecture-1-sorting", "lecture-2-hashing", "lecture-10-graphs", "week-2-lecture-3-audio-only"]
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    """A real local Ray instance; workers import course_factory (fake builds) from the tests folder."""
+    import logging
+
+    old = os.environ.get("PYTHONPATH")
+    os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (str(TESTS), old) if p)
+    ctx = ray.init(num_cpus=2, include_dashboard=False, logging_level=logging.ERROR, log_to_driver=False)
+    try:
+        yield ctx.address_info["gcs_address"]
+    finally:
+        ray.shutdown()
+        if old is None:
+            os.environ.pop("PYTHONPATH", None)
+        else:
+            os.environ["PYTHONPATH"] = old
+
+
+def _config(tmp_path: Path, **kw) -> BuildConfig:
+    return BuildConfig(input=tmp_path, cache_dir=tmp_path / "cache", **kw)
+
+
+def _report(out: Path) -> dict:
+    return json.loads((out / "batch.json").read_text())
+
+
+def _statuses(out: Path) -> dict:
+    return {e["slug"]: e["status"] for e in _report(out)["lectures"]}
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    try:  # a zombie is dead too
+        return Path(f"/proc/{pid}/status").read_text().split("State:")[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return True
+
+
+def _staging(out: Path) -> list:
+    return [p.name for p in out.iterdir() if p.name.startswith(".lecture-notes-")]
+
+
+def test_worker_killed_mid_lecture_is_retried_same_report_as_local_then_skips(cluster, tmp_path):
+    course, out, out_local = tmp_path / "course", tmp_path / "out", tmp_path / "out_local"
+    make_media_course(course)
+    src = course / "Lecture 2 - Hashing.mp4"
+    src.with_name(src.name + ".hang").write_text("90")
+    pids = src.with_name(src.name + ".pid")
+    engine = RayEngine(max_retries=2)
+    box = {}
+    runner = threading.Thread(target=lambda: box.update(report=run_batch(
+        course, out, _config(tmp_path), jobs=2, build_fn=fake_build, engine=engine)))
+    runner.start()
+    deadline = time.monotonic() + 120
+    while not pids.exists() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert pids.exists(), "the hanging lecture never started"
+    victim = int(pids.read_text().split()[0])
+    assert victim != os.getpid() and _alive(victim)
+    assert not (out / "lecture-2-hashing").exists() and _staging(out), "half written, in staging only"
+    os.kill(victim, signal.SIGKILL)  # the Ray worker process building lecture 2 dies mid-lecture
+    runner.join(timeout=180)
+    assert not runner.is_alive()
+    report = box["report"]
+    attempts = pids.read_text().split()
+    assert len(attempts) == 2 and attempts[1] != attempts[0], "retried in a restarted worker"
+    st = _statuses(out)
+    assert [s for s in GOOD if st[s] == "built"] == GOOD and st["lecture-4-broken"] == "failed"
+    bad = next(r for r in report.lectures if r.status == "failed")
+    assert "corrupt" in bad.error and "\n" not in bad.error
+    manifest = json.loads((out / "lecture-2-hashing" / ".lecture-notes.json").read_text())
+    assert all((out / "lecture-2-hashing" / f).is_file() for f in manifest["files"])
+    assert not _staging(out), "the killed attempt's staging folder is gone"
+    assert len(engine.worker_stats) == 2 and sum(s["lectures"] for s in engine.worker_stats) >= 4
+
+    # the same course through the local engine gives the same report, index, glossary and question bank
+    src.with_name(src.name + ".hang").unlink()
+    local = run_batch(course, out_local, _config(tmp_path), jobs=2, build_fn=fake_build)
+    assert [(r.slug, r.status, r.error) for r in local.lectures] == \
+        [(r.slug, r.status, r.error) for r in report.lectures]
+    for name in ("index.md", "questions.md"):
+        assert (out / name).read_text() == (out_local / name).read_text()
+    assert sorted(p.name for p in out.iterdir() if not p.name.startswith(".")) == \
+        sorted(p.name for p in out_local.iterdir() if not p.name.startswith("."))
+
+    # rerun: everything up to date is skipped, the broken file fails again
+    again = run_batch(course, out, _config(tmp_path), build_fn=fake_build, engine=RayEngine())
+    assert _statuses(out) == {**{s: "skipped" for s in GOOD}, "lecture-4-broken": "failed"}
+    assert again.count("built") == 0 and not again.ok
+
+
+def test_worker_that_dies_every_time_fails_only_its_lecture(cluster, tmp_path):
+    course, out = tmp_path / "course", tmp_path / "out"
+    make_media_course(course)
+    (course / "Lecture 2 - Hashing.mp4.crash").write_text("")
+    report = run_batch(course, out, _config(tmp_path), jobs=1, build_fn=fake_build, engine=RayEngine(max_retries=1))
+    st = _statuses(out)
+    assert st["lecture-2-hashing"] == "failed" and st["lecture-4-broken"] == "failed"
+    assert "Ray worker died 2 times" in next(r.error for r in report.lectures if r.slug == "lecture-2-hashing")
+    assert [s for s in GOOD if st[s] == "built"] == [s for s in GOOD if s != "lecture-2-hashing"]
+    assert not (out / "lecture-2-hashing").exists() and not _staging(out)
+
+
+def test_ctrl_c_cancels_running_lectures(cluster, tmp_path):
+    """SIGINT to `lecture-notes batch --engine ray --address ADDR`: the running lecture's worker is stopped,
+    nothing half-written stays, the finished lectures are kept and a rerun resumes."""
+    course, out = tmp_path / "course", tmp_path / "out"
+    make_media_course(course)
+    src = course / "Lecture 2 - Hashing.mp4"
+    src.with_name(src.name + ".hang").write_text("300")
+    pids = src.with_name(src.name + ".pid")
+    script = textwrap.dedent(f"""
+        import sys
+        sys.path.insert(0, {str(TESTS)!r})
+        from course_factory import fake_build
+        from lecture_notes.course import batch
+        from lecture_notes.cli import main
+        batch._default_build_fn = lambda: fake_build
+        main(["batch", {str(course)!r}, "-o", {str(out)!r}, "-j", "1", "--engine", "ray",
+              "--address", {cluster!r}, "-q"])
+    """)
+    env = {**os.environ, "LECTURE_NOTES_CACHE": str(tmp_path / "cache")}
+    proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, env=env)
+    try:
+        deadline = time.monotonic() + 120
+        while not pids.exists() and time.monotonic() < deadline and proc.poll() is None:
+            time.sleep(0.1)
+        assert pids.exists(), proc.stderr.read() if proc.poll() is not None else "lecture 2 never started"
+        worker = int(pids.read_text().split()[0])
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 1 and "interrupted" in err and "Traceback" not in err, err
+    deadline = time.monotonic() + 10
+    while _alive(worker) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not _alive(worker), "the cancelled lecture's worker process was stopped"
+    st = _statuses(out)
+    assert st["lecture-1-sorting"] == "built" and st["lecture-2-hashing"] == "pending"
+    assert not (out / "lecture-2-hashing").exists() and not _staging(out)
+    src.with_name(src.name + ".hang").unlink()
+    run_batch(course, out, _config(tmp_path), build_fn=fake_build, engine=RayEngine())
+    st = _statuses(out)
+    assert st["lecture-1-sorting"] == "skipped" and st["lecture-2-hashing"] == "built"
+
+
+def test_output_folder_checked_on_every_node(cluster, tmp_path):
+    """The workers prove OUT is the driver's folder and writable before any lecture starts."""
+    from lecture_notes.course.batch import plan_lectures
+
+    course = tmp_path / "course"
+    make_media_course(course)
+    engine = RayEngine()
+    engine.workers(5, None)
+    out = tmp_path / "out"
+    out.mkdir()
+    engine.check(out, plan_lectures(course, out))  # shared and writable: passes, leaves nothing behind
+    assert list(out.iterdir()) == []
+    # A node that sees another folder at OUT's path (no shared mount) fails clearly, without a hang.
+    from lecture_notes.course import ray_engine
+
+    check = ray.remote(num_cpus=0)(ray_engine._check_node)
+    msg = ray.get(check.remote(str(out), ".lecture-notes-ray-check-x", "token", str(course / "notes.txt")),
+                  timeout=60)
+    assert "not the folder the batch was started with" in msg and "shared folder" in msg
+
+
+def test_cli_ray_engine_unwritable_output_and_bad_options(cluster, tmp_path):
+    from lecture_notes.cli.course import register_commands
+
+    group = click.Group("t")
+    register_commands(group)
+    course = tmp_path / "course"
+    make_media_course(course)
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    res = CliRunner().invoke(group, ["batch", str(course), "-o", str(blocker / "out"), "--engine", "ray", "-q"])
+    assert res.exit_code == 1 and "cannot create output folder" in res.output and "Traceback" not in res.output
+    res = CliRunner().invoke(group, ["batch", str(course), "-o", str(tmp_path / "o"), "--address", "auto"])
+    assert res.exit_code == 1 and "only apply to --engine ray" in res.output
+    res = CliRunner().invoke(group, ["batch", str(course), "-o", str(tmp_path / "o"), "--engine", "ray",
+                                     "--num-gpus-per-lecture", "1", "-q"])
+    assert res.exit_code == 1 and "no node of the Ray cluster has" in res.output, res.output
+    assert not (tmp_path / "o" / "lecture-1-sorting").exists()
+
+
+def test_without_ray_installed_the_install_line(tmp_path):
+    script = textwrap.dedent(f"""
+        import sys
+        sys.modules["ray"] = None  # as if Ray were not installed
+        from lecture_notes.cli import main
+        main(["batch", {str(tmp_path)!r}, "-o", {str(tmp_path / 'o')!r}, "--engine", "ray"])
+    """)
+    (tmp_path / "a.mp4").write_text("x")
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 1 and "pip install 'lecture-notes[ray]'" in proc.stderr, proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+def _make_real_course(course: Path) -> None:
+    from media_factory import slide_video, tone, write_audio
+
+    course.mkdir(parents=True)
+    srt = ("1\n00:00:00,500 --> 00:00:06,000\nToday we learn what a hash table is.\n\n"
+           "2\n00:00:06,500 --> 00:00:14,000\nA hash table maps keys to buckets using a hash function.\n\n"
+           "3\n00:00:14,500 --> 00:00:19,500\nA collision happens when two keys land in the same bucket.\n")
+    slide_video(course / "Lecture 1.mp4", seconds_per_slide=10.0, audio=True,
+                slides=[("Hash Tables", ["keys and buckets"]), ("Collisions", ["chaining", "probing"])])
+    (course / "Lecture 1.srt").write_text(srt)
+    slide_video(course / "Lecture 2.mp4", seconds_per_slide=10.0, audio=True,
+                slides=[("Heaps", ["a tree in an array"]), ("Heap sort", ["build", "sift down"])])
+    (course / "Lecture 2.srt").write_text(srt.replace("hash table", "heap"))
+    write_audio(course / "Lecture 3 audio.wav", tone(20.0))
+    (course / "Lecture 3 audio.srt").write_text(srt.replace("hash table", "trie"))
+    (course / "Lecture 4 broken.mp4").write_bytes(b"\x00\x00\x00\x18ftypmp42 this is not a video" * 10)
+
+
+def test_real_pipeline_on_ray_models_loaded_once_per_worker(cluster, tmp_path, monkeypatch):
+    """3 real tiny lectures + 1 broken file with one Ray worker: right report; OCR and embedder loaded once."""
+    from lecture_notes.cli.course import register_commands
+
+    monkeypatch.setenv("LECTURE_NOTES_CACHE", str(tmp_path / "cache"))
+    course, out = tmp_path / "course", tmp_path / "out"
+    _make_real_course(course)
+    engine = RayEngine()
+    report = run_batch(course, out, BuildConfig(input=course, cache_dir=tmp_path / "cache"), jobs=1,
+                       engine=engine)
+    assert _statuses(out) == {"lecture-1": "built", "lecture-2": "built", "lecture-3-audio": "built",
+                              "lecture-4-broken": "failed"}
+    assert report.count("failed") == 1 and "\n" not in report.lectures[-1].error
+    (stats,) = engine.worker_stats
+    assert stats["lectures"] == 4
+    assert stats["loads"] == {"ocr": 1, "embedder": 1}, stats  # sidecar transcripts: no ASR model
+    assert stats["uses"]["embedder"] == 3 and stats["uses"]["ocr"] == 2
+    notes = json.loads((out / "lecture-2" / "notes.json").read_text())
+    assert notes["schema_version"] == 1 and "heap" in json.dumps(notes).lower()
+    assert "lecture-3-audio/notes.html" in (out / "index.html").read_text()
+    # the CLI on the same folder: nothing to rebuild, the broken file reported, exit code 1
+    group = click.Group("t")
+    register_commands(group)
+    res = CliRunner().invoke(group, ["batch", str(course), "-o", str(out), "--engine", "ray"])
+    assert res.exit_code == 1, res.output
+    assert "0 built, 3 up to date, 1 failed" in res.output and "Lecture 4 broken.mp4" in res.output
