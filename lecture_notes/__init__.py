@@ -1,17 +1,20 @@
 """lecture-notes: turn lecture videos into study notes. Heavy imports stay lazy."""
 from __future__ import annotations
 
-__version__ = "0.1.0"
+from typing import Any
 
-from lecture_notes.core.config import BuildConfig  # noqa: E402
-from lecture_notes.core.errors import LectureNotesError  # noqa: E402
-
-
-def build_notes(config, progress=None):
-    """Run the whole pipeline for ``config`` (a BuildConfig); see ``pipeline.build_notes``."""
-    from lecture_notes.runtime.pipeline import build_notes as _build
-
-    return _build(config, progress=progress)
-
+from lecture_notes.core.config import BuildConfig
+from lecture_notes.core.errors import LectureNotesError
+from lecture_notes.core.version import __version__
 
 __all__ = ["__version__", "BuildConfig", "LectureNotesError", "build_notes"]
+
+
+def __getattr__(name: str) -> Any:
+    # ``lecture_notes.build_notes`` (see runtime.pipeline.build_notes) without importing the pipeline, and
+    # with it numpy and the stages, on ``import lecture_notes``.
+    if name == "build_notes":
+        from lecture_notes.runtime.pipeline import build_notes
+
+        return build_notes
+    raise AttributeError(f"module 'lecture_notes' has no attribute {name!r}")

@@ -15,7 +15,8 @@ from click.testing import CliRunner
 
 from course_factory import fake_build, make_media_course
 from lecture_notes.course import batch as batch_mod
-from lecture_notes.course.batch import default_jobs, find_media, natural_key, plan_lectures, run_batch
+from lecture_notes.core.fsutil import natural_key
+from lecture_notes.course.batch import default_jobs, find_media, plan_lectures, run_batch
 from lecture_notes.core.config import BuildConfig
 
 TESTS = Path(__file__).resolve().parent

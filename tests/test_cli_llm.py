@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from lecture_notes.cli.build import main
+from lecture_notes.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
 LINE = re.compile(r"^\[(\d+(?:\.\d+)?)-(\d+(?:\.\d+)?)\] (.+)$", re.M)

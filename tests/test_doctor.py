@@ -87,7 +87,7 @@ def test_missing_folder_and_run_doctor_exit_code(llm_dir, tmp_path):
 
 
 def test_doctor_cli(llm_dir, tmp_path):
-    from lecture_notes.cli.build import main
+    from lecture_notes.cli import main
 
     cfg = tmp_path / "c.toml"
     cfg.write_text(f'[llm]\nbackend = "transformers:{llm_dir}"\n')
@@ -99,7 +99,7 @@ def test_doctor_cli(llm_dir, tmp_path):
 
 
 def test_models_cli_lists_backends_and_options():
-    from lecture_notes.cli.build import main
+    from lecture_notes.cli import main
 
     r = CliRunner().invoke(main, ["models", "--kind", "notes"])
     assert r.exit_code == 0, r.output

@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 
-from lecture_notes.backends import builtin_models  # noqa: F401 - registers the model backends
 from lecture_notes.core.config import BuildConfig
 from tests.media_factory import tone, write_audio
 from tests.tiny_models import build_tiny_llm

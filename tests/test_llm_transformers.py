@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from lecture_notes.backends import builtin_models  # noqa: F401 - registers the model backends
-from lecture_notes.backends.base import NoteWriter, create
+from lecture_notes.backends.base import NoteWriter
+from lecture_notes.backends.registry import create
 from lecture_notes.core.errors import BackendError, ConfigError
 from lecture_notes.core.types import ChapterSpan, Chunk, ChunkNotes, Sentence, TimedText
 from tests.tiny_models import build_tiny_llm

@@ -5,8 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from lecture_notes.backends import builtin_models  # noqa: F401 - registers the model backends
-from lecture_notes.backends.base import create
+from lecture_notes.backends.registry import create
 from lecture_notes.core.errors import BackendError
 from tests.tiny_models import build_tiny_llava, build_tiny_whisper
 

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 import media_factory as mf
+from lecture_notes.core.fsutil import sha256_file
 from lecture_notes.stages import media
 from lecture_notes.core.errors import InputError, NoAudioError
 
@@ -147,4 +148,4 @@ def test_sha256_streams(tmp_path):
     p = tmp_path / "blob.bin"
     data = os.urandom(3 * (1 << 20) + 17)
     p.write_bytes(data)
-    assert media.sha256_file(p) == hashlib.sha256(data).hexdigest()
+    assert sha256_file(p) == hashlib.sha256(data).hexdigest()

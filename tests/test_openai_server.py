@@ -10,8 +10,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from lecture_notes.backends import builtin_models  # noqa: F401 - registers the model backends
-from lecture_notes.backends.base import NoteWriter, create
+from lecture_notes.backends.base import NoteWriter
+from lecture_notes.backends.registry import create
 from lecture_notes.backends.llm_openai import normalize_base_url, retry_after_seconds
 from lecture_notes.runtime.doctor import check_endpoint
 from lecture_notes.core.types import Chunk, ChunkNotes, Sentence

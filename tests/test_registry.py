@@ -1,7 +1,8 @@
 import pytest
 
-from lecture_notes.backends import base
-from lecture_notes.backends.base import Embedder, create, register
+from lecture_notes.backends import registry
+from lecture_notes.backends.base import Embedder
+from lecture_notes.backends.registry import create, register
 from lecture_notes.core.errors import BackendError
 
 
@@ -31,7 +32,7 @@ def test_unknown_kind_rejected():
 
 def test_plugin_registers_like_builtins_and_gets_options():
     register("embedder", "plugin-test", _Plugin, "test plugin")
-    names = [b.name for b in base.available("embedder")]
+    names = [b.name for b in registry.available("embedder")]
     assert "plugin-test" in names and "minilm" in names
     be = create("embedder", "plugin-test", scale=2.0)
     assert be.embed(["a"])[0, 0] == 2.0
@@ -47,4 +48,4 @@ def test_builtins_are_declared_as_entry_points():
     data = tomllib.loads((Path(__file__).resolve().parents[1] / "pyproject.toml").read_text())
     eps = data["project"]["entry-points"]["lecture_notes.backends"]
     for kind, name, factory in BUILTINS:
-        assert eps[f"{kind}.{name}"] == f"lecture_notes.backends.builtin:{factory.__name__}"
+        assert eps[f"{kind}.{name}"] == f"{factory.__module__}:{factory.__name__}"

@@ -12,7 +12,10 @@ import yaml
 from markdown_it import MarkdownIt
 
 from lecture_notes.core.errors import ConfigError
-from lecture_notes.stages.render import gh_slug, hms, md_escape, md_text, render_outputs, transcript_sentences, yaml_str
+from lecture_notes.core.markdown import md_escape
+from lecture_notes.core.slug import heading_anchor
+from lecture_notes.core.timefmt import clock
+from lecture_notes.stages.render import md_text, render_outputs, transcript_sentences, yaml_str
 from lecture_notes.core.types import Segment, Transcript, Word
 from lecture_notes.core.serialize import notes_from_dict, validate_notes_dict
 from notes_factory import EVIL, make_notes, write_slide_images
@@ -203,9 +206,10 @@ def test_transcript_is_split_into_sentences_with_timestamps(built):
 
 
 def test_small_helpers():
-    assert hms(0) == "0:00" and hms(75.9) == "1:15" and hms(3723) == "1:02:03"
+    assert clock(0) == "0:00" and clock(75.9) == "1:15" and clock(3723) == "1:02:03"
+    assert clock(59.6, nearest=True) == "1:00" and clock(-3) == "0:00"
     seen = {}
-    assert gh_slug("1. What is X?", seen) == "1-what-is-x" and gh_slug("1. What is X?", seen) == "1-what-is-x-1"
+    assert heading_anchor("1. What is X?", seen) == "1-what-is-x" and heading_anchor("1. What is X?", seen) == "1-what-is-x-1"
 
 
 # ---------------------------------------------------------------- HTML

@@ -6,7 +6,8 @@ import pytest
 
 import media_factory as mf
 from lecture_notes.stages import media
-from lecture_notes.stages.slides import detect_slides, reading_order, split_title
+from lecture_notes.core.layout import reading_order
+from lecture_notes.stages.slides import detect_slides, split_title
 from lecture_notes.core.types import Frame, OcrLine
 
 

@@ -1,9 +1,9 @@
 """Factories of the built-in backends. pyproject.toml registers each under the ``lecture_notes.backends``
-entry-point group exactly as a plugin would; importing this module also registers them, so a source
-checkout works without installation. Heavy imports happen only when a factory is called."""
+entry-point group exactly as a plugin would; the registry also reads ``BUILTINS`` so a source checkout
+works without installation. Heavy imports happen only when a factory is called."""
 from __future__ import annotations
 
-from lecture_notes.backends.base import register
+from lecture_notes.backends.builtin_models import MODEL_BACKENDS
 
 
 def faster_whisper(**options):
@@ -41,8 +41,5 @@ BUILTINS = [
     ("notes", "extractive", extractive),
 ]
 
-for _kind, _name, _factory in BUILTINS:
-    register(_kind, _name, _factory, (_factory.__doc__ or "").strip())
-
-# The full model stack (transformers LLM/Whisper/VLM, OpenAI-compatible endpoints) registers the same way.
-from lecture_notes.backends import builtin_models  # noqa: E402,F401
+# The full model stack (transformers LLM/Whisper/VLM, OpenAI-compatible endpoints) is declared the same way.
+BUILTINS += MODEL_BACKENDS

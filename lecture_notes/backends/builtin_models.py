@@ -1,13 +1,12 @@
 """Factories of the model backends (transformers LLM / Whisper / VLM, OpenAI-compatible endpoint).
 
-Registered at import like ``builtin.py``; pyproject lists them under the ``lecture_notes.backends``
+Declared like ``builtin.py``; pyproject lists them under the ``lecture_notes.backends``
 entry-point group. Heavy imports happen only when a factory is called. Unknown options raise ConfigError.
 """
 from __future__ import annotations
 
 from typing import Dict
 
-from lecture_notes.backends.base import register
 
 _MODULES = {
     ("notes", "transformers"): "llm_transformers",
@@ -76,6 +75,3 @@ MODEL_BACKENDS = [
     ("asr", "transformers", transformers_whisper),
     ("vision", "transformers", transformers_vision),
 ]
-
-for _kind, _name, _factory in MODEL_BACKENDS:
-    register(_kind, _name, _factory, (_factory.__doc__ or "").strip())

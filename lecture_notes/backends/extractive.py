@@ -10,7 +10,8 @@ import numpy as np
 
 from lecture_notes.text import questions as qt
 from lecture_notes.core.errors import BackendError
-from lecture_notes.text.summarize import (STOPWORDS, centrality, clean_sentence, compress, keyphrases, lexical_centrality, mmr_select,
+from lecture_notes.text.stopwords import STOPWORDS
+from lecture_notes.text.summarize import (centrality, clean_sentence, compress, embedding_keyphrases, lexical_centrality, mmr_select,
                          sentence_penalty, starts_with_anaphor, words, zscore)
 from lecture_notes.core.types import Chunk, ChunkNotes, QAPair, Sentence, TimedText
 from lecture_notes.backends.base import Embedder, NoteWriter
@@ -181,7 +182,7 @@ class ExtractiveNoteWriter(NoteWriter):
         score = np.full(len(texts), -1e3)
         score[idx] = self._rank(Chunk(chunk.index, chunk.start, chunk.end, tuple(sents[i] for i in idx),
                                       chunk.slides), [texts[i] for i in idx], emb_idx, context)
-        phrases = keyphrases([texts[i] for i in idx] + [s.text for s in chunk.slides], self.embedder, top=8,
+        phrases = embedding_keyphrases([texts[i] for i in idx] + [s.text for s in chunk.slides], self.embedder, top=8,
                              doc_vec=_unit(emb_idx.mean(0)))
         pen = np.full(len(texts), -1e3)
         pen[idx] = [sentence_penalty(sents[i].text, texts[i]) for i in idx]

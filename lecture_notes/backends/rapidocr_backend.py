@@ -13,6 +13,7 @@ from typing import Any, Dict, List, Optional
 import numpy as np
 
 from lecture_notes.core.errors import BackendError
+from lecture_notes.core.layout import reading_order
 from lecture_notes.core.types import OcrLine
 from lecture_notes.backends.base import OcrEngine
 
@@ -99,8 +100,6 @@ class RapidOcrEngine(OcrEngine):
             h = float((np.linalg.norm(pts[3] - pts[0]) + np.linalg.norm(pts[2] - pts[1])) / 2) \
                 if len(pts) == 4 else y1 - y0
             lines.append(OcrLine(text=str(txt).strip(), confidence=float(score), box=(x0, y0, x1, y1), height=h))
-        from lecture_notes.stages.slides import reading_order
-
         return reading_order(lines)
 
     def close(self) -> None:

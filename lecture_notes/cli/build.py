@@ -8,7 +8,7 @@ from typing import Dict, Optional
 
 import click
 
-from lecture_notes import __version__
+from lecture_notes.core.version import __version__
 from lecture_notes.core.config import ASR_MODELS, BuildConfig
 from lecture_notes.core.errors import LectureNotesError
 
@@ -201,23 +201,3 @@ def build(input_path: Path, out_dir: Optional[Path], transcript: Optional[Path],
         for name in ("notes.html", "notes.md", "notes.json"):
             if (result.out_dir / name).exists():
                 click.echo(f"  {result.out_dir / name}")
-
-
-def _register_optional_commands() -> None:
-    """Commands that live in their own modules (course batch/export, models/doctor)."""
-    import importlib
-
-    for module in ("lecture_notes.cli.course", "lecture_notes.cli.models"):
-        try:
-            mod = importlib.import_module(module)
-        except ImportError as exc:
-            if exc.name != module:
-                raise
-            continue
-        mod.register_commands(main)
-
-
-_register_optional_commands()
-
-if __name__ == "__main__":  # pragma: no cover
-    main()

@@ -103,8 +103,8 @@ def register_commands(group: click.Group) -> None:
                   help="Only this kind of backend.")
     def models(kind: Optional[str]) -> None:
         """List the backends of each kind, their options and whether each is available here."""
-        from lecture_notes.backends import available, builtin_models  # noqa: F401 - registers the model backends
-        from lecture_notes.backends.base import KINDS
+        from lecture_notes.backends import available
+        from lecture_notes.backends.registry import KINDS
 
         for k in ([kind] if kind else KINDS):
             click.echo(f"{k}:")

@@ -13,13 +13,11 @@ so the default is ``min(cores // 2, available memory // 1.5 GB, lectures)``, at 
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import multiprocessing as mp
 import os
 import queue as queue_mod
-import re
 import time
 from collections import Counter, deque
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
@@ -30,6 +28,8 @@ from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from lecture_notes.core.config import MEDIA_EXTS, BuildConfig
 from lecture_notes.core.errors import InputError, LectureNotesError, OutputError
+from lecture_notes.core.fsutil import available_memory, natural_key, sha256_file, write_atomic
+from lecture_notes.core.slug import slugify
 
 log = logging.getLogger(__name__)
 
@@ -102,11 +102,6 @@ class BatchEvent:
 BatchProgress = Callable[[BatchEvent], None]
 
 
-def natural_key(text: str) -> Tuple:
-    """Sort key with numbers compared as numbers: "lecture 2" < "lecture 10"."""
-    return tuple((0, int(p), "") if p.isdigit() else (1, 0, p) for p in re.split(r"(\d+)", str(text).casefold()) if p)
-
-
 def is_temporary(name: str) -> bool:
     low = name.lower()
     return name.startswith((".", "~$")) or low.endswith(TEMP_SUFFIXES)
@@ -130,11 +125,6 @@ def find_media(course_dir: Path, exclude: Optional[Path] = None) -> List[Path]:
     return sorted(found, key=lambda p: natural_key(p.relative_to(course_dir).as_posix()))
 
 
-def slugify(text: str) -> str:
-    s = re.sub(r"[^\w]+", "-", text.casefold(), flags=re.UNICODE).strip("-_")
-    return s[:80].strip("-") or "lecture"
-
-
 def plan_lectures(course_dir: Path, out_dir: Path) -> List[LectureJob]:
     """One job per media file, with a unique slug from its relative path without extension."""
     jobs, used = [], set()
@@ -150,34 +140,12 @@ def plan_lectures(course_dir: Path, out_dir: Path) -> List[LectureJob]:
     return jobs
 
 
-def available_memory() -> Optional[int]:
-    try:
-        with open("/proc/meminfo") as f:
-            for line in f:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    try:
-        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
-    except (ValueError, OSError, AttributeError):
-        return None
-
-
 def default_jobs(n_lectures: int, cores: Optional[int] = None, memory: Optional[int] = None) -> int:
     """Workers that fit: at least 2 ASR threads and ~1.5 GB each, never more than the lectures."""
     cores = cores or os.cpu_count() or 1
     memory = memory if memory is not None else available_memory()
     by_mem = int(memory // WORKER_MEMORY) if memory else cores
     return max(1, min(cores // 2, by_mem, max(1, n_lectures)))
-
-
-def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def comparable_options(options: Dict[str, Any]) -> Dict[str, Any]:
@@ -290,10 +258,7 @@ class _Lock:
 
 
 def _write_report(report: BatchReport) -> None:
-    path = report.out_dir / REPORT
-    tmp = path.with_name(f".{REPORT}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(report.to_dict(), indent=1), encoding="utf-8")
-    os.replace(tmp, path)
+    write_atomic(report.out_dir / REPORT, json.dumps(report.to_dict(), indent=1))
 
 
 def _previous_entries(out_dir: Path) -> Dict[str, dict]:
@@ -306,12 +271,9 @@ def _previous_entries(out_dir: Path) -> Dict[str, dict]:
 
 def _clean_stale(out_dir: Path) -> None:
     """Remove temp folders left by killed runs (safe: we hold the folder lock)."""
-    try:
-        from lecture_notes.runtime.output import clean_stale
+    from lecture_notes.runtime.output import clean_stale
 
-        clean_stale(out_dir, max_age_s=0.0)
-    except ImportError:  # pragma: no cover - output.py is part of the package
-        pass
+    clean_stale(out_dir, max_age_s=0.0)
 
 
 class LocalEngine:

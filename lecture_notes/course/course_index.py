@@ -6,15 +6,18 @@ and a question bank. Reads each lecture's notes.json as plain data.
 """
 from __future__ import annotations
 
+import functools
 import json
 import logging
-import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Tuple
 
 from lecture_notes.core.errors import ConfigError
+from lecture_notes.core.fsutil import write_atomic
+from lecture_notes.core.markdown import md_escape
+from lecture_notes.core.timefmt import clock
 
 log = logging.getLogger(__name__)
 
@@ -54,18 +57,6 @@ def term_key(term: str) -> str:
     """Merge key: case-, punctuation- and plural-insensitive ("Hash Tables" == "hash table")."""
     words = re.sub(r"[\W_]+", " ", term.casefold()).split()
     return " ".join(words[:-1] + [_singular(words[-1])]) if words else ""
-
-
-def md_escape(text: Any) -> str:
-    """Escape text for Markdown: HTML is neutralised and inline markup characters are backslashed."""
-    s = str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    s = re.sub(r"([\\`*_\[\]|])", r"\\\1", s)
-    return " ".join(s.split())
-
-
-def fmt_duration(seconds: float) -> str:
-    s = int(round(float(seconds or 0)))
-    return f"{s // 3600}:{s // 60 % 60:02d}:{s % 60:02d}" if s >= 3600 else f"{s // 60}:{s % 60:02d}"
 
 
 def _page(folder: Path) -> str:
@@ -123,14 +114,8 @@ def _env():
                              undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
                              keep_trailing_newline=True)
     env.filters["md"] = md_escape
-    env.filters["duration"] = fmt_duration
+    env.filters["duration"] = functools.partial(clock, nearest=True)
     return env
-
-
-def _write(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
 
 
 def write_course_index(out_dir: Path, report: Any, title: Optional[str] = None) -> List[Path]:
@@ -148,7 +133,7 @@ def write_course_index(out_dir: Path, report: Any, title: Optional[str] = None) 
     try:
         for tpl, name in (("course/index.md.j2", "index.md"), ("course/index.html.j2", "index.html"),
                           ("course/questions.md.j2", "questions.md")):
-            _write(out_dir / name, env.get_template(tpl).render(**ctx))
+            write_atomic(out_dir / name, env.get_template(tpl).render(**ctx))
             written.append(out_dir / name)
     except jinja2.TemplateError as e:
         raise ConfigError(f"course index template failed ({e}); reinstall lecture-notes") from e

@@ -11,13 +11,13 @@ import dataclasses
 import hashlib
 import json
 import logging
-import os
 import shutil
 import tempfile
 from pathlib import Path
 from typing import Any, Callable, Optional, Tuple
 
 from lecture_notes.core import types as T
+from lecture_notes.core.fsutil import atomic_dir, write_atomic
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +46,7 @@ def code_hash(*modules: str) -> str:
 
 def make_key(*parts: Any) -> str:
     """Stable hex key from JSON-able parts (stage options, input hash, code version)."""
-    from lecture_notes import __version__
+    from lecture_notes.core.version import __version__
 
     # The package version is part of every key: a new release may change any stage's output.
     blob = json.dumps([CACHE_VERSION, __version__, *parts], sort_keys=True, default=str)
@@ -117,18 +117,10 @@ class StageCache:
             write_files: Optional[Callable[[Path], None]] = None) -> Path:
         """Store ``value``; ``write_files(folder)`` may add files beside it. Returns the entry folder."""
         final = self.entry_dir(stage, key)
-        final.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{key}.", dir=final.parent))
-        try:
+        with atomic_dir(final) as tmp:
             if write_files is not None:
                 write_files(tmp)
             (tmp / "value.json").write_text(json.dumps(encode(value)), encoding="utf-8")
-            if final.exists():
-                shutil.rmtree(final, ignore_errors=True)
-            os.replace(tmp, final)
-        except BaseException:
-            shutil.rmtree(tmp, ignore_errors=True)
-            raise
         return final
 
     def stage_dir(self, stage: str, key: str) -> Path:
@@ -156,9 +148,7 @@ def cached_sha256(path: Path, cache_root: Path, compute: Callable[[Path], str]) 
     digest = compute(path)
     try:
         memo.parent.mkdir(parents=True, exist_ok=True)
-        tmp = memo.with_suffix(f".tmp{os.getpid()}")
-        tmp.write_text(digest)
-        os.replace(tmp, memo)
+        write_atomic(memo, digest)
     except OSError as exc:  # a read-only cache must not break the build
         log.debug("could not remember sha256: %s", exc)
     return digest

@@ -323,7 +323,7 @@ def check_memory(folder_spec: str, device: str = "auto", dtype: str = "auto", na
 
 
 def _available_ram() -> int:
-    from lecture_notes.course.batch import available_memory
+    from lecture_notes.core.fsutil import available_memory
 
     return available_memory() or 0
 
@@ -387,7 +387,7 @@ def run_doctor(overrides: Optional[Dict[str, Any]] = None, *, load: bool = True)
 
 
 def _check_registered(kind: str, name: str) -> Check:
-    from lecture_notes.backends import available, builtin_models  # noqa: F401 - registers the model backends
+    from lecture_notes.backends import available
 
     names = [b.name for b in available(kind)]
     if name in names:

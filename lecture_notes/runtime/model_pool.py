@@ -1,6 +1,6 @@
 """Keep models loaded in a long-lived worker process so it converts many lectures with one model load.
 
-The pipeline creates each backend through ``backends.base.create`` and closes it after its stage (which frees
+The pipeline creates each backend through ``backends.registry.create`` and closes it after its stage (which frees
 memory in a one-shot ``build``). A batch worker (a Ray actor, see ``course/ray_engine.py``) instead activates
 a :class:`ModelPool`: while it is active, ``create`` returns the pool's instance for the same kind, name and
 options, loading it only the first time, and the stage's ``close()`` keeps it loaded. ``ModelPool.close``
@@ -80,13 +80,13 @@ _ACTIVE: Optional[ModelPool] = None
 
 
 def active() -> Optional[ModelPool]:
-    """The pool ``backends.base.create`` uses now, if any."""
+    """The pool ``backends.registry.create`` uses now, if any."""
     return _ACTIVE
 
 
 @contextlib.contextmanager
 def activated(pool: ModelPool) -> Iterator[ModelPool]:
-    """Route ``backends.base.create`` through ``pool`` inside the block (one process-wide pool)."""
+    """Route ``backends.registry.create`` through ``pool`` inside the block (one process-wide pool)."""
     global _ACTIVE
     previous, _ACTIVE = _ACTIVE, pool
     try:

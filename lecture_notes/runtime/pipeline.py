@@ -16,11 +16,12 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
-from lecture_notes import __version__
-from lecture_notes.backends import base as registry
+from lecture_notes.core.version import __version__
+from lecture_notes.backends import registry
 from lecture_notes.runtime.cache import StageCache, cached_sha256, code_hash, make_key
 from lecture_notes.core.config import BuildConfig
 from lecture_notes.core.errors import InputError, NoAudioError
+from lecture_notes.core.fsutil import sha256_file
 from lecture_notes.runtime.output import StagingDir, check_target, clean_stale
 from lecture_notes.core.types import LectureNotes, MediaInfo, Slide, SourceInfo, Transcript
 
@@ -347,7 +348,7 @@ def build_notes(config: BuildConfig, progress: Optional[Progress] = None) -> Bui
     try:
         cache = _cache_for(config)
         t0 = time.perf_counter()
-        sha = cached_sha256(info.path, cache.root, media.sha256_file)
+        sha = cached_sha256(info.path, cache.root, sha256_file)
         timings["hash"] = time.perf_counter() - t0
 
         slides, image_root, transcript = _slides_and_transcript(config, info, sha, transcript_path, cache,

@@ -24,7 +24,7 @@ from typing import List, Optional, Sequence
 
 import numpy as np
 
-from lecture_notes.text.textutil import content_words, keyphrases, normalize_term, stem, title_case
+from lecture_notes.text.textutil import content_words, normalize_term, stem, tfidf_keyphrases, title_case
 from lecture_notes.core.types import ChapterSpan, Sentence, Slide
 
 log = logging.getLogger(__name__)
@@ -183,7 +183,7 @@ def _title(sents: Sequence[Sentence], slides: Sequence[Slide], start: float, end
         if start - SLIDE_SNAP_S <= s.start < end - SLIDE_SNAP_S and s.title.strip():
             title = re.sub(r"\s+", " ", s.title).strip()
             return title[:80]
-    phrases = keyphrases([s.text for s in sents], 4, background=background)
+    phrases = tfidf_keyphrases([s.text for s in sents], 4, background=background)
     for p in phrases:  # a title used by an earlier chapter is replaced by the next phrase
         if normalize_term(p) in used:
             continue

@@ -6,7 +6,6 @@ whose one-line message says how to fix it.
 """
 from __future__ import annotations
 
-import hashlib
 import logging
 import math
 import os
@@ -15,7 +14,7 @@ from typing import Iterator, List, Optional, Sequence, Tuple
 
 import numpy as np
 
-from lecture_notes.core.config import AUDIO_EXTS, MEDIA_EXTS
+from lecture_notes.core.config import MEDIA_EXTS
 from lecture_notes.core.errors import InputError, NoAudioError
 from lecture_notes.core.types import Frame, MediaInfo
 
@@ -329,20 +328,3 @@ def frame_at(path, t: float, max_side: int = 1920) -> np.ndarray:
         return fr.image
     raise InputError(f"cannot decode a frame at {t:.1f} s of {Path(path).name}; re-encode the video "
                      f"with ffmpeg -i IN out.mp4")
-
-
-def sha256_file(path, chunk_size: int = 1 << 20) -> str:
-    """Hex SHA-256 of the file, read in 1 MiB chunks."""
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        while True:
-            block = f.read(chunk_size)
-            if not block:
-                break
-            h.update(block)
-    return h.hexdigest()
-
-
-def is_audio_only_ext(path) -> bool:
-    """True when the extension is an audio format (no slides expected)."""
-    return Path(path).suffix.lower() in AUDIO_EXTS

@@ -13,7 +13,7 @@ from typing import Dict, List, Sequence, Tuple
 import numpy as np
 
 from lecture_notes.text import questions as qt
-from lecture_notes.text.summarize import (_PERSON_RE, centrality, clean_sentence, compress, is_nounish, keyphrases,
+from lecture_notes.text.summarize import (_PERSON_RE, centrality, clean_sentence, compress, is_nounish, embedding_keyphrases,
                         lexical_centrality, mmr_select, sentence_penalty, tighten, words, zscore)
 from lecture_notes.core.types import (Chapter, ChapterSpan, ChunkNotes, GlossaryEntry, LectureNotes, Sentence, Slide, SourceInfo,
                     Transcript)
@@ -223,7 +223,7 @@ def _section_topic(lec: _Lecture, members: List[int], embedder, used: List[str],
         if phrase and phrase.lower() not in used:
             return phrase
     centre = _unit(lec.emb[members].mean(0)) + _unit(lec.emb[lec.idx].mean(0))
-    for p in keyphrases([lec.texts[i] for i in members], embedder, top=6, doc_vec=_unit(centre)):
+    for p in embedding_keyphrases([lec.texts[i] for i in members], embedder, top=6, doc_vec=_unit(centre)):
         low = p.lower()
         if is_nounish(p, lecture_text) and not any(low in u or u in low for u in used):
             # A sentence-initial capital is not a name: keep it only when the lecture capitalises it mid-sentence.
@@ -313,7 +313,7 @@ def merge_notes(chunk_notes: Sequence[ChunkNotes], chapters: Sequence[ChapterSpa
     end = max([source.duration] + [s.end for s in sentences] + [n.end for n in notes] + [0.0])
     spans = sorted(chapters, key=lambda c: c.start) or [ChapterSpan(0.0, end, title or "")]
     texts = [lec.texts[i] for i in lec.idx]
-    phrases = keyphrases(texts, embedder, top=8, doc_vec=_unit(lec.emb[lec.idx].mean(0))) if texts else []
+    phrases = embedding_keyphrases(texts, embedder, top=8, doc_vec=_unit(lec.emb[lec.idx].mean(0))) if texts else []
     kps = sorted((k for n in notes for k in n.key_points), key=lambda k: k.start)
     qas = sorted((q for n in notes for q in n.qa), key=lambda q: q.start)
     out_chapters = []
@@ -322,7 +322,7 @@ def merge_notes(chunk_notes: Sequence[ChunkNotes], chapters: Sequence[ChapterSpa
         members = lec.within(span.start, span.end, last)
         ch_title = span.title.strip()
         if not ch_title and members:
-            local = keyphrases([lec.texts[i] for i in members], embedder, top=1)
+            local = embedding_keyphrases([lec.texts[i] for i in members], embedder, top=1)
             ch_title = local[0].title() if local else ""
         out_chapters.append(Chapter(
             start=span.start, end=span.end, title=ch_title, summary=_chapter_summary(lec, members),

@@ -25,6 +25,9 @@ from markupsafe import Markup, escape
 
 from lecture_notes.core.config import AUDIO_EXTS, FORMATS
 from lecture_notes.core.errors import ConfigError, OutputError
+from lecture_notes.core.markdown import escape_inline, escape_line_start, md_escape
+from lecture_notes.core.slug import heading_anchor
+from lecture_notes.core.timefmt import clock
 from lecture_notes.core.serialize import dumps_notes
 from lecture_notes.stages.subtitles import format_srt, format_vtt
 from lecture_notes.core.types import LectureNotes, Segment, Sentence
@@ -36,47 +39,13 @@ _DISABLED = ["image", "link", "autolink", "reference", "html_block", "html_inlin
 _MD = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False}).disable(
     _DISABLED, ignoreInvalid=True)
 
-# Markdown escaping: every char that can open a construct; "://" and "www." stop GFM autolinks.
-_MD_SPECIAL = re.compile(r"([\\`*_\[\]<>#|~$&])")
-_MD_AUTOLINK = re.compile(r"(?i)(://|\bwww)\.?")
-_MD_LINE_START = re.compile(r"^(\s*)([-+=]|\d{1,9}[.)])(?=\s|$)")
 _WS = re.compile(r"\s+")
 _BULLET = re.compile(r"^\s*[-*+]\s+")
 _SENT_SPLIT = re.compile(r"(?:(?<=[.!?…])|(?<=[.!?…][\"')\]]))\s+(?=[\"'(\[]?[A-Z0-9])")
 _SAFE_URL = re.compile(r"^(?:https?://|file:///|(?!//)[^:/?#]*(?:[/?#]|$))", re.I)
 
 
-# ---------------------------------------------------------------- text helpers (also used as Jinja filters)
-def hms(t: float) -> str:
-    """``75.4 -> "1:15"``, ``3723 -> "1:02:03"``."""
-    s = max(0, int(float(t)))
-    h, rem = divmod(s, 3600)
-    m, s = divmod(rem, 60)
-    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
-
-
-def _esc(text: str) -> str:
-    text = _MD_SPECIAL.sub(r"\\\1", text)
-    return _MD_AUTOLINK.sub(lambda m: m.group(0).replace(":", "\\:").replace(".", "\\."), text)
-
-
-def _esc_line_start(text: str) -> str:
-    m = _MD_LINE_START.match(text)
-    if not m:
-        return text
-    mark = m.group(2)
-    return m.group(1) + mark[:-1] + "\\" + mark[-1] + text[m.end():]
-
-
-def md_escape(text: Any, line_start: bool = False) -> str:
-    """Escape ``text`` for one Markdown line: no links, images, HTML, emphasis, code or table cells.
-
-    ``line_start``: the text begins a line, so a leading ``-``/``+``/``1.`` must not start a list.
-    """
-    text = _esc(_WS.sub(" ", str(text)).strip())
-    return _esc_line_start(text) if line_start else text
-
-
+# ---------------------------------------------------------------- model text (also used as Jinja filters)
 def _md_inline(text: str) -> str:
     out = []
     tokens = _MD.parseInline(_WS.sub(" ", text).strip())
@@ -88,7 +57,7 @@ def _md_inline(text: str) -> str:
         elif tok.type == "code_inline":
             content = tok.content
             if "|" in content:  # a pipe splits a table row even inside code: fall back to escaped text
-                out.append(_esc(content))
+                out.append(escape_inline(content))
                 continue
             fence = "`" * (max((len(r) for r in re.findall(r"`+", content)), default=0) + 1)
             pad = " " if content.startswith("`") or content.endswith("`") else ""
@@ -96,8 +65,8 @@ def _md_inline(text: str) -> str:
         elif tok.type in ("softbreak", "hardbreak"):
             out.append(" ")
         else:
-            out.append(_esc(tok.content))
-    return _esc_line_start("".join(out).strip())
+            out.append(escape_inline(tok.content))
+    return escape_line_start("".join(out).strip())
 
 
 def md_text(text: Any) -> str:
@@ -133,14 +102,6 @@ def yaml_str(value: Any) -> str:
     """A YAML double-quoted scalar (JSON string syntax, non-printables escaped) that cannot break front matter."""
     s = json.dumps(str(value), ensure_ascii=False)
     return _YAML_UNSAFE.sub(lambda m: f"\\u{ord(m.group(0)):04x}", s)
-
-
-def gh_slug(text: str, seen: Dict[str, int]) -> str:
-    """The anchor GitHub gives a heading with this text (lowercase, punctuation dropped, dashes), de-duplicated."""
-    slug = re.sub(r"[^\w\- ]", "", text.strip().lower()).replace(" ", "-")
-    n = seen.get(slug, 0)
-    seen[slug] = n + 1
-    return f"{slug}-{n}" if n else slug
 
 
 def _lang(code: str) -> str:
@@ -210,7 +171,7 @@ def _environment(template_dir: Optional[Path]) -> jinja2.Environment:
         loader=jinja2.ChoiceLoader(loaders),
         autoescape=lambda name: bool(name) and (".html" in name or ".htm" in name or name.endswith(".svg.j2")),
         trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True, undefined=jinja2.StrictUndefined)
-    env.filters.update(hms=hms, md_escape=md_escape, md_text=md_text, md_html=md_html,
+    env.filters.update(hms=clock, md_escape=md_escape, md_text=md_text, md_html=md_html,
                        md_html_inline=md_html_inline, yaml_str=yaml_str)
     return env
 
@@ -253,7 +214,7 @@ def build_context(notes: LectureNotes, media_href: Optional[str], available_imag
             slides.append({"n": n_slide, "slide": s, "alt": alt, "title": s.title,
                            "image": s.image_path if s.image_path in images else None})
         heading = f"{i}. {_WS.sub(' ', c.title).strip()}"
-        chapters.append({"n": i, "id": f"ch-{i}", "slug": gh_slug(heading, seen), "heading": heading,
+        chapters.append({"n": i, "id": f"ch-{i}", "slug": heading_anchor(heading, seen), "heading": heading,
                          "chapter": c, "slides": slides, "sentences": by_chapter[i]})
     lead = by_chapter[0]
 
@@ -261,14 +222,14 @@ def build_context(notes: LectureNotes, media_href: Optional[str], available_imag
         return f"{href}#t={int(max(0.0, float(t)))}" if href else ""
 
     def ts_html(t: float, label: str = "Play from") -> Markup:
-        h = hms(t)  # digits and colons only: nothing to escape
+        h = clock(t)  # digits and colons only: nothing to escape
         if not href:
             return Markup(f'<span class="ts">{h}</span>')
         return Markup(f'<a class="ts" href="{escape(t_href(t))}" data-t="{float(t):.2f}" '
                       f'aria-label="{escape(label)} {h}">{h}</a>')
 
     def ts_md(t: float) -> str:
-        return f"[{hms(t)}]({t_href(t)})" if href else f"`{hms(t)}`"
+        return f"[{clock(t)}]({t_href(t)})" if href else f"`{clock(t)}`"
 
     source_name = PurePosixPath(notes.source.path.replace("\\", "/")).name
     return {

@@ -29,6 +29,7 @@ from typing import Iterable, List, Optional, Sequence, Tuple
 import numpy as np
 from PIL import Image
 
+from lecture_notes.core.layout import line_height, text_rows
 from lecture_notes.core.types import Frame, OcrLine, SlideSpan
 
 log = logging.getLogger(__name__)
@@ -303,11 +304,11 @@ def split_title(lines: Sequence[OcrLine]) -> Tuple[str, str, float]:
     lines = [ln for ln in lines if ln.text.strip()]
     if not lines:
         return "", "", 0.0
-    rows = _rows(lines)
+    rows = text_rows(lines)
     ordered = [ln for row in rows for ln in row]
     text = "\n".join(" ".join(ln.text.strip() for ln in row) for row in rows)
     conf = float(np.mean([ln.confidence for ln in ordered]))
-    heights = [_height(ln) for ln in ordered]
+    heights = [line_height(ln) for ln in ordered]
     med = float(np.median(heights))
     top = min(ln.box[1] for ln in ordered)
     bottom = max(ln.box[3] for ln in ordered)
@@ -330,27 +331,3 @@ def split_title(lines: Sequence[OcrLine]) -> Tuple[str, str, float]:
                 title_lines = [first]
     title = " ".join(ln.text.strip() for ln in title_lines)
     return title, text, conf
-
-
-def _height(ln: OcrLine) -> float:
-    return float(ln.height) if ln.height else float(ln.box[3] - ln.box[1])
-
-
-def reading_order(lines: Sequence[OcrLine]) -> List[OcrLine]:
-    """Top-to-bottom rows (lines whose vertical centres are within half a line height), left to right."""
-    return [ln for row in _rows(lines) for ln in row]
-
-
-def _rows(lines: Sequence[OcrLine]) -> List[List[OcrLine]]:
-    items = sorted(lines, key=lambda ln: (ln.box[1] + ln.box[3]) / 2)
-    rows: List[List[OcrLine]] = []
-    for ln in items:
-        cy = (ln.box[1] + ln.box[3]) / 2
-        if rows:
-            last = rows[-1]
-            lcy = float(np.mean([(r.box[1] + r.box[3]) / 2 for r in last]))
-            if abs(cy - lcy) <= 0.5 * min(_height(ln), _height(last[0])):
-                last.append(ln)
-                continue
-        rows.append([ln])
-    return [sorted(row, key=lambda r: r.box[0]) for row in rows]

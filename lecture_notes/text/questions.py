@@ -11,7 +11,8 @@ import re
 from dataclasses import dataclass
 from typing import List, Optional, Sequence
 
-from lecture_notes.text.summarize import PRONOUNS, STOPWORDS, words
+from lecture_notes.text.stopwords import STOPWORDS
+from lecture_notes.text.summarize import PRONOUNS, words
 
 AUX = ("is", "are", "was", "were", "can", "could", "will", "would", "should", "must", "may", "might", "has", "have",
        "had", "does", "do", "did")

@@ -3,7 +3,7 @@
 Spoken-sentence cleaning (speaker tags, fillers, leading discourse markers), quality penalties for sentences that
 make poor notes (questions, chatter, pointers at unseen visuals), embedding centrality (centroid similarity plus
 continuous LexRank, plus lexical LexRank over tf-idf), MMR selection under a sentence/word budget, sentence
-compression (asides, hedges) and embedding-reranked key phrases.
+compression (asides, hedges) and embedding-reranked key phrases (``embedding_keyphrases``).
 """
 from __future__ import annotations
 
@@ -12,24 +12,8 @@ from typing import List, Optional, Sequence
 
 import numpy as np
 
-STOPWORDS = frozenset("""
-a about above after again against all almost also although always am among an and another any anybody anyone
-anything anyway are aren't around as at away back be became because become becomes been before being below
-between both but by can can't cannot could couldn't did didn't do does doesn't doing don't done down during each
-either else enough even ever every everything few for from further get gets getting go goes going gone got gotta
-had hadn't has hasn't have haven't having he he'd he'll he's her here here's hers herself him himself his how
-how's however i i'd i'll i'm i've if in into is isn't it it's its itself just kind kinda know let let's like
-likely lot lots made make makes many may maybe me might mine more most mostly much must my myself need needs never
-next no nobody none nor not nothing now of off often oh ok okay on once one ones only onto or other others
-otherwise ought our ours ourselves out over own perhaps please put quite rather really right said same say says
-see seem seems shall she she'd she'll she's should shouldn't since so some somebody someone something sometimes
-somewhat sort still such sure take than that that's the their theirs them themselves then there there's these
-they they'd they'll they're they've thing things think this those though through thus to today too toward towards
-uh um under until up upon us use used very via want wanna was wasn't way we we'd we'll we're we've well went were
-weren't what what's whatever when when's where where's whether which while who who's whom whose why why's will
-with within without won't would wouldn't yeah yes yet you you'd you'll you're you've your yours yourself
-yourselves actually basically certainly anyhow alright gonna
-""".split())
+from lecture_notes.text.stopwords import STOPWORDS
+from lecture_notes.text.textutil import stem, tfidf_keyphrases
 
 PRONOUNS = frozenset("i me my we us our you your he him his she her it its they them their this that these those "
                      "there here which what who whom whose one someone something anyone anything everyone everything "
@@ -67,8 +51,9 @@ def words(text: str) -> List[str]:
     return _WORD_RE.findall(text or "")
 
 
-def content_words(text: str) -> List[str]:
-    """Lower-cased words that are not stopwords and have at least three letters (or are numbers)."""
+def scoring_words(text: str) -> List[str]:
+    """Lower-cased words of at least three letters (or numbers) that are not stopwords: what sentence scoring
+    counts (unlike ``textutil.content_words``, two-letter words and possessive endings are not special-cased)."""
     return [w for w in (x.lower() for x in words(text)) if (w[0].isdigit() or len(w) >= 3) and w not in STOPWORDS]
 
 
@@ -125,7 +110,7 @@ def sentence_penalty(raw: str, cleaned: str) -> float:
         pen -= ANAPHOR_PENALTY
     if cleaned.count('"') % 2 or cleaned.count("(") != cleaned.count(")"):
         pen -= 0.5  # a fragment of a quotation or an aside
-    cw = len(content_words(cleaned))
+    cw = len(scoring_words(cleaned))
     pen -= 1.0 * max(0.0, 0.35 - cw / max(n, 1))
     return pen
 
@@ -210,14 +195,12 @@ def mmr_select(relevance: Sequence[float], emb: np.ndarray, *, max_items: int, m
     return chosen
 
 
-def keyphrases(texts: Sequence[str], embedder, *, top: int = 10, doc_vec: Optional[np.ndarray] = None,
-               pool: int = 0) -> List[str]:
-    """Key phrases: a tf-idf candidate pool (textutil.keyphrases) re-ranked by embedding similarity to the
+def embedding_keyphrases(texts: Sequence[str], embedder, *, top: int = 10, doc_vec: Optional[np.ndarray] = None,
+                         pool: int = 0) -> List[str]:
+    """Key phrases: a tf-idf candidate pool (``textutil.tfidf_keyphrases``) re-ranked by embedding similarity to the
     document (``doc_vec``, default: the embedded text) with MMR, so off-topic frequent words and near-duplicates
     ('immune', 'immune system') drop out. Best first."""
-    from lecture_notes.text.textutil import keyphrases as tfidf_phrases
-
-    phrases = tfidf_phrases([t for t in texts if t.strip()], pool or max(2 * top, 10))
+    phrases = tfidf_keyphrases([t for t in texts if t.strip()], pool or max(2 * top, 10))
     phrases = list(dict.fromkeys(re.sub(r"['\u2019]s\b", "", p).strip() for p in phrases))
     phrases = [p for p in phrases if p]
     if not phrases:
@@ -260,9 +243,7 @@ def compress(sentence: str) -> str:
 def lexical_centrality(texts: Sequence[str]) -> np.ndarray:
     """z-scored LexRank over TF-IDF vectors of stemmed content words (complements embedding centrality: it
     rewards the lecture's own recurring terms, which embeddings blur)."""
-    from lecture_notes.text.textutil import stem
-
-    bags = [[stem(w) for w in content_words(t)] for t in texts]
+    bags = [[stem(w) for w in scoring_words(t)] for t in texts]
     n = len(bags)
     if n == 0:
         return np.zeros(0)
@@ -277,33 +258,6 @@ def lexical_centrality(texts: Sequence[str]) -> np.ndarray:
             x[i, vocab[w]] += np.log(n / df[w])
     x /= np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-9)
     return zscore(lexrank(x @ x.T))
-
-
-_ADJ_SUFFIX = r"(?:al|ive|ous|ic|ful|less|able|ible|ary)$"
-
-
-def topic_phrases(texts: Sequence[str], emb: np.ndarray, embedder, *, k: int = 3, pool: int = 12) -> List[str]:
-    """The ``k`` main topics of a text (see ``keyphrases``; ``emb`` are its sentence vectors), in order of first
-    mention."""
-    if len(emb) == 0:
-        return []
-    centroid = emb.mean(0)
-    centroid = centroid / max(float(np.linalg.norm(centroid)), 1e-9)
-    # Bare adjectives ('political') and parts of a longer topic ('rays' in 'X-rays') do not name a topic.
-    cands = keyphrases(texts, embedder, top=2 * k, doc_vec=centroid, pool=pool)
-    cands = [p for p in cands if not (" " not in p and p.islower() and re.search(_ADJ_SUFFIX, p))]
-    picked: List[str] = []
-    for p in cands:
-        low = p.lower()
-        if not any(low in q.lower() or q.lower() in low for q in picked):
-            picked.append(p)
-    picked = picked[:k]
-    low = [t.lower() for t in texts]
-
-    def first(p: str) -> int:
-        return next((i for i, t in enumerate(low) if p.lower() in t), len(low))
-
-    return sorted(picked, key=first)
 
 
 _DETERMINED_RE = r"\b(?:the|a|an|this|that|these|those|his|her|its|their|our|of|about|and)\s+"

@@ -7,8 +7,8 @@ Pure regex and standard library (no NLTK data). Stable API used by chunking, not
 - ``noise_spans(text)``: the (start, end) character spans ``clean_text`` removes, for callers that must keep offsets.
 - ``strip_fillers(sentence)``: remove "um"/"uh", hedges ("you know,", "I mean,", "sort of") and leading discourse
   markers ("So,", "Okay,", "And", "Now,") without touching meaning-bearing uses ("a kind of bird").
-- ``STOPWORDS``, ``content_words(text)``, ``stem(word)``, ``normalize_term(term)``.
-- ``keyphrases(texts, k, background=None)``: 1-4 word noun-phrase-like candidates ranked by tf-idf with redundancy
+- ``content_words(text)``, ``stem(word)``, ``normalize_term(term)`` (stopwords: ``text.stopwords``).
+- ``tfidf_keyphrases(texts, k, background=None)``: 1-4 word noun-phrase-like candidates ranked by tf-idf with redundancy
   filtering.
 - ``title_case(phrase)``.
 """
@@ -17,42 +17,12 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter, defaultdict
-from typing import Dict, Iterable, List, Optional, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple
 
-__all__ = ["STOPWORDS", "GENERIC_WORDS", "clean_text", "noise_spans", "strip_fillers", "content_words", "stem",
-           "normalize_term", "keyphrases", "title_case", "tokenize"]
+from lecture_notes.text.stopwords import GENERIC_WORDS, STOPWORDS
 
-STOPWORDS = frozenset("""
-a about above after again against all almost also although always am among an and another any anybody anyone
-anything anyway anywhere are aren't around as at be became because become becomes been before being below
-between both but by can can't cannot could couldn't did didn't do does doesn't doing don't done down during each
-either else enough etc even ever every everybody everyone everything for from further get gets getting give given
-gives go goes going gone got gotten had hadn't has hasn't have haven't having he he'd he'll he's her here here's
-hers herself him himself his how how's however i i'd i'll i'm i've if in into is isn't it it'd it'll it's its itself
-just least less let let's like likely made make makes many may maybe me might mine more most mostly much must
-mustn't my myself near need needs neither never no nobody none nor not nothing now of off often oh ok okay on once
-one ones only onto or other others otherwise ought our ours ourselves out over own per perhaps please put quite
-rather really right said same say says see seem seemed seems shall she she'd she'll she's should shouldn't since
-so some somebody someone something sometimes somewhat still such sure take than that that's the their theirs them
-themselves then there there's therefore these they they'd they'll they're they've thing things this those though
-through thus to together too toward towards uh um under unless until up upon us use used uses using very via was
-wasn't way we we'd we'll we're we've well were weren't what what's whatever when whenever where where's whereas
-whether which while who who's whoever whole whom whose why will with within without won't would wouldn't yeah yes
-yet you you'd you'll you're you've your yours yourself yourselves gonna wanna kind sort lot lots actually basically
-alright er erm hmm mm mhm uh-huh
-""".split())
-
-# Spoken-lecture words that carry no topic; excluded from key phrases (not from content words).
-GENERIC_WORDS = frozenset("""
-able ago already answer ask asked bad back begin best better big bit came case cases certain class come comes
-course day days different does end example examples fact far feel few find first five four good great guess hand
-happen happens hear heard important interesting kinds know known last later lecture let little long look looked
-looking looks lots mean means mention mentioned minute minutes moment new next number old order part particular
-people place point points possible pretty probably question questions read reason remember saw second seen sense
-show shown side simple small start started stop talk talked talking tell terms thank thanks think thinking third
-thought three time times today true try trying turn two understand want wanted week weeks went word words work
-works world year years
-""".split())
+__all__ = ["clean_text", "noise_spans", "strip_fillers", "content_words", "stem",
+           "normalize_term", "tfidf_keyphrases", "title_case", "tokenize"]
 
 _ABBREV_TITLES = r"(?:Prof(?:essor)?|Dr|Mr|Mrs|Ms|Miss|Dean|President)\.?"
 _NAME = r"[A-Z][\w.'\-]*"
@@ -226,7 +196,7 @@ def _candidates(text: str, max_words: int = 4) -> List[Tuple[str, ...]]:
     return out
 
 
-def keyphrases(texts: Sequence[str], k: int = 5, *, background: Optional[Sequence[str]] = None,
+def tfidf_keyphrases(texts: Sequence[str], k: int = 5, *, background: Optional[Sequence[str]] = None,
                max_words: int = 4) -> List[str]:
     """Top ``k`` key phrases of ``texts`` (noun-phrase-like runs of content words), most salient first.
 
@@ -293,8 +263,3 @@ def keyphrases(texts: Sequence[str], k: int = 5, *, background: Optional[Sequenc
             break
     chosen = list(dict((ck, f) for ck, f in chosen).items())[:k]
     return [form for _, form in chosen]
-
-
-def word_set(text: str) -> Iterable[str]:
-    """Stemmed content words of ``text`` as a set (for overlap measures)."""
-    return {stem(w) for w in content_words(text)}

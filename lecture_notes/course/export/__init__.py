@@ -5,11 +5,11 @@
 from __future__ import annotations
 
 import logging
-import re
 from pathlib import Path
 from typing import Optional
 
 from lecture_notes.core.errors import ConfigError
+from lecture_notes.core.slug import slugify
 from lecture_notes.course.export.common import Course, load_course
 
 log = logging.getLogger(__name__)
@@ -20,8 +20,7 @@ EXPORT_FORMATS = {"imscc": ".imscc", "canvas-qti": "-canvas-qti.zip", "moodle-xm
 
 def default_dest(course: Course, fmt: str) -> Path:
     """``<src>/<course-slug><suffix>``, e.g. ``out/algorithms-101.imscc``."""
-    slug = re.sub(r"[^a-z0-9]+", "-", course.title.lower()).strip("-")[:60] or "course"
-    return course.root / (slug + EXPORT_FORMATS[fmt])
+    return course.root / (slugify(course.title, ascii_only=True, max_len=60, default="course") + EXPORT_FORMATS[fmt])
 
 
 def export_course(src: Path, fmt: str, dest: Optional[Path] = None, *, force: bool = False,

@@ -11,10 +11,11 @@ import logging
 import shutil
 import tempfile
 from pathlib import Path
-from typing import List, Optional
+from typing import List
 
 from lecture_notes.core.errors import BackendError
-from lecture_notes.course.export.common import BLANK, Course, Lecture, esc, fmt_time, norm_text, qa_pairs, slide_at, safe_relpath, write_atomic
+from lecture_notes.core.timefmt import clock
+from lecture_notes.course.export.common import BLANK, Course, Lecture, esc, norm_text, qa_pairs, slide_at, safe_relpath, write_export
 
 log = logging.getLogger(__name__)
 
@@ -78,7 +79,7 @@ def timestamp_link(course: Course, lec: Lecture, t: float, link_base: str = "") 
     """Link back to the moment in the notes page: ``<base><lecture>/notes.html#t=754``."""
     rel = lec.dir.relative_to(course.root).as_posix() if lec.dir != course.root else ""
     href = f"{link_base}{rel + '/' if rel else ''}notes.html#t={int(t)}"
-    return f'<a href="{esc(href)}">{esc(lec.title)} @ {fmt_time(t)}</a>'
+    return f'<a href="{esc(href)}">{esc(lec.title)} @ {clock(t)}</a>'
 
 
 def export_anki(course: Course, dest: Path, *, force: bool = False, link_base: str = "") -> Path:
@@ -129,18 +130,4 @@ def export_anki(course: Course, dest: Path, *, force: bool = False, link_base: s
             decks.append(deck)
         package = genanki.Package(decks, media_files=[str(p) for p in media.values()])
         log.info("anki: %d decks, %d notes, %d media files", len(decks), sum(len(d.notes) for d in decks), len(media))
-        return write_atomic(dest, force, lambda path: package.write_to_file(str(path)))
-
-
-def note_count(dest: Path) -> Optional[int]:
-    """Number of notes in a written package (used by tests and the CLI summary)."""
-    import sqlite3
-    import zipfile
-
-    with zipfile.ZipFile(dest) as zf, tempfile.TemporaryDirectory() as tmp:
-        zf.extract("collection.anki2", tmp)
-        con = sqlite3.connect(Path(tmp) / "collection.anki2")
-        try:
-            return con.execute("select count(*) from notes").fetchone()[0]
-        finally:
-            con.close()
+        return write_export(dest, force, lambda path: package.write_to_file(str(path)))

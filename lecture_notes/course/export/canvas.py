@@ -9,7 +9,7 @@ import logging
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-from lecture_notes.course.export.common import Course, SafeZip, build_pool, esc, quiz_items, stable_id, write_atomic
+from lecture_notes.course.export.common import Course, SafeZip, build_pool, esc, quiz_items, stable_id, write_export
 from lecture_notes.course.export.common import sub_element as _sub
 from lecture_notes.course.export.qti import assessment_xml
 
@@ -86,4 +86,4 @@ def export_canvas(course: Course, dest: Path, *, force: bool = False) -> Path:
             n = write_canvas(course, zf)
         log.info("canvas: %d quizzes", n)
 
-    return write_atomic(dest, force, _write)
+    return write_export(dest, force, _write)

@@ -9,17 +9,17 @@ import hashlib
 import html
 import json
 import logging
-import os
 import posixpath
 import random
 import re
-import tempfile
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 from lecture_notes.core.errors import InputError, OutputError
+from lecture_notes.core.fsutil import atomic_path, natural_key
+from lecture_notes.core.slug import slugify
 
 log = logging.getLogger(__name__)
 
@@ -111,7 +111,7 @@ def load_course(path: Path) -> Course:
         raise InputError(f"{root} is not a folder; pass the output folder of lecture-notes build or batch")
     if (root / "notes.json").is_file():
         notes = _read_notes(root / "notes.json")
-        lec = Lecture(slug=_slug(root.name), dir=root, notes=notes, number=1)
+        lec = Lecture(slug=slugify(root.name, ascii_only=True), dir=root, notes=notes, number=1)
         return Course(title=lec.title, root=root, lectures=(lec,))
     slugs: List[str] = []
     title = root.name
@@ -124,8 +124,6 @@ def load_course(path: Path) -> Course:
         except (OSError, ValueError, KeyError, TypeError) as e:
             log.warning("ignoring unreadable %s (%s)", report, e)
     if not slugs:
-        from lecture_notes.course.batch import natural_key
-
         slugs = sorted((p.parent.name for p in root.glob("*/notes.json") if not p.parent.name.startswith(".")),
                        key=natural_key)
     lectures = []
@@ -138,11 +136,6 @@ def load_course(path: Path) -> Course:
     if not lectures:
         raise InputError(f"{root} has no notes.json; run lecture-notes build or batch first")
     return Course(title=str(title), root=root, lectures=tuple(lectures))
-
-
-def _slug(text: str) -> str:
-    s = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
-    return s or "lecture"
 
 
 def norm_text(text: str) -> str:
@@ -271,11 +264,6 @@ def quiz_items(lecture: Lecture, pool: Pool) -> List[QuizItem]:
     return items
 
 
-def fmt_time(seconds: float) -> str:
-    s = int(max(0.0, float(seconds)))
-    return f"{s // 3600}:{s // 60 % 60:02d}:{s % 60:02d}" if s >= 3600 else f"{s // 60}:{s % 60:02d}"
-
-
 def esc(text: str) -> str:
     """HTML-escape text (quotes included) for an HTML fragment."""
     return html.escape(str(text), quote=True)
@@ -363,18 +351,12 @@ def check_dest(dest: Path, force: bool) -> Path:
     return dest
 
 
-def write_atomic(dest: Path, force: bool, writer: Callable[[Path], None]) -> Path:
-    """Call ``writer(tmp_path)`` then rename the result to ``dest``; never leaves a half-written file."""
+def write_export(dest: Path, force: bool, writer: Callable[[Path], None]) -> Path:
+    """Check ``dest`` (see ``check_dest``), call ``writer(tmp_path)``, then rename the result to ``dest``;
+    never leaves a half-written file."""
     dest = check_dest(dest, force)
-    fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".partial", dir=dest.parent)
-    os.close(fd)
-    try:
-        writer(Path(tmp))
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, dest)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_path(dest) as tmp:
+        writer(tmp)
     return dest
 
 

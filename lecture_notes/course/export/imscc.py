@@ -10,8 +10,9 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import List, Tuple
 
-from lecture_notes.course.export.common import (Course, Lecture, QuizItem, SafeZip, build_pool, esc, fmt_time, lecture_images, quiz_items,
-                     safe_relpath, stable_id, write_atomic)
+from lecture_notes.core.timefmt import clock
+from lecture_notes.course.export.common import (Course, Lecture, QuizItem, SafeZip, build_pool, esc, lecture_images, quiz_items,
+                     safe_relpath, stable_id, write_export)
 from lecture_notes.course.export.common import sub_element as _sub
 from lecture_notes.course.export.qti import assessment_xml, objectbank_xml
 
@@ -68,11 +69,11 @@ def lecture_page_html(lecture: Lecture, *, image_prefix: str = "") -> str:
     out = ["<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
            f"<title>{esc(lecture.title)}</title></head><body>", f"<h1>{esc(lecture.title)}</h1>"]
     if lecture.duration:
-        out.append(f"<p><em>Duration {fmt_time(lecture.duration)}</em></p>")
+        out.append(f"<p><em>Duration {clock(lecture.duration)}</em></p>")
     if n.get("summary"):
         out.append(f"<h2>Summary</h2><p>{esc(n['summary'])}</p>")
     for ch in n.get("chapters") or []:
-        out.append(f'<h2 id="t{int(float(ch.get("start", 0)))}">{esc(fmt_time(ch.get("start", 0)))} '
+        out.append(f'<h2 id="t{int(float(ch.get("start", 0)))}">{esc(clock(ch.get("start", 0)))} '
                    f'{esc(ch.get("title", ""))}</h2>')
         if ch.get("summary"):
             out.append(f"<p>{esc(ch['summary'])}</p>")
@@ -83,7 +84,7 @@ def lecture_page_html(lecture: Lecture, *, image_prefix: str = "") -> str:
                            f'style="max-width:100%"></p>')
         kps = ch.get("key_points") or []
         if kps:
-            out.append("<ul>" + "".join(f"<li>{esc(k.get('text', ''))} <small>({fmt_time(k.get('start', 0))})"
+            out.append("<ul>" + "".join(f"<li>{esc(k.get('text', ''))} <small>({clock(k.get('start', 0))})"
                                         f"</small></li>" for k in kps) + "</ul>")
         qas = ch.get("qa") or []
         if qas:
@@ -134,4 +135,4 @@ def export_imscc(course: Course, dest: Path, *, force: bool = False) -> Path:
             counts = write_cartridge(course, zf)
         log.info("cartridge: %(lectures)d lectures, %(questions)d questions", counts)
 
-    return write_atomic(dest, force, _write)
+    return write_export(dest, force, _write)

@@ -14,7 +14,8 @@ from typing import List
 from xml.sax.saxutils import escape as xml_escape
 from xml.sax.saxutils import quoteattr
 
-from lecture_notes.course.export.common import BLANK, Course, QuizItem, build_pool, cdata, esc, fmt_time, quiz_items, write_atomic
+from lecture_notes.core.timefmt import clock
+from lecture_notes.course.export.common import BLANK, Course, QuizItem, build_pool, cdata, esc, quiz_items, write_export
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +56,7 @@ def _name(item: QuizItem) -> str:
 
 def _feedback(item: QuizItem, label: str) -> str:
     return _text("generalfeedback", f"<p>{esc(item.answer)}</p><p><small>{esc(label)} at "
-                                    f"{fmt_time(item.start)}</small></p>")
+                                    f"{clock(item.start)}</small></p>")
 
 
 def _answer(fraction: str, html_text: str, fmt: str = "html") -> str:
@@ -113,4 +114,4 @@ def moodle_xml(course: Course) -> str:
 def export_moodle(course: Course, dest: Path, *, force: bool = False) -> Path:
     """Write a Moodle XML question file for ``course`` at ``dest`` (atomically)."""
     text = moodle_xml(course)
-    return write_atomic(dest, force, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+    return write_export(dest, force, lambda tmp: tmp.write_text(text, encoding="utf-8"))

@@ -10,7 +10,8 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from typing import Iterable, List, Sequence, Tuple
 
-from lecture_notes.course.export.common import BLANK, QuizItem, esc, fmt_time
+from lecture_notes.core.timefmt import clock
+from lecture_notes.course.export.common import BLANK, QuizItem, esc
 from lecture_notes.course.export.common import sub_element as _sub
 
 QTI_NS = "http://www.imsglobal.org/xsd/ims_qtiasiv1p2"
@@ -42,7 +43,7 @@ def prompt_html(item: QuizItem, source: str = "") -> str:
 
 
 def feedback_html(item: QuizItem, source: str = "") -> str:
-    where = f" ({esc(source)} at {fmt_time(item.start)})" if source else f" (at {fmt_time(item.start)})"
+    where = f" ({esc(source)} at {clock(item.start)})" if source else f" (at {clock(item.start)})"
     return f"<p>Answer: {esc(item.answer)}{where}</p>"
 
 
