@@ -3,11 +3,12 @@ from __future__ import annotations
 
 import threading
 
-from lecture_notes.backends import base as registry
+from lecture_notes.backends import registry
+from lecture_notes.backends.base import Embedder
 from lecture_notes.runtime.model_pool import ModelPool, activated, active
 
 
-class _Counting(registry.Embedder):
+class _Counting(Embedder):
     made = 0
 
     def __init__(self, size: int = 1) -> None:
@@ -30,7 +31,7 @@ def test_pool_reuses_models_and_keeps_them_open_across_lectures():
         assert active() is pool
         for _ in range(3):  # three "lectures", each creating and closing its backend like the pipeline does
             emb = registry.create("embedder", "pool-test", size=1)
-            assert isinstance(emb, registry.Embedder)
+            assert isinstance(emb, Embedder)
             emb.embed(["a"])
             emb.close()
         other = registry.create("embedder", "pool-test", size=2)  # other options: another model
