@@ -1,7 +1,9 @@
 """Speech recognition with any Whisper checkpoint through transformers (local folder or HF cache, never downloads).
 
 Long audio uses Whisper's sequential long-form decoding (``generate`` with timestamps on the whole block),
-fed in blocks of ``block_seconds`` so progress can be reported and memory stays bounded.
+fed in blocks of ``block_seconds`` so progress can be reported and memory stays bounded. With ``batch_size``
+(default 8 on a GPU, 0 = sequential on the CPU) each block is cut at quiet moments into pieces of at most 30 s
+that are decoded together, ``batch_size`` pieces per ``generate`` call: on a GPU that keeps the device busy.
 """
 from __future__ import annotations
 
@@ -28,7 +30,10 @@ OPTIONS = {
     "max_new_tokens": "tokens per 30 s window (default: the model's limit)",
     "block_seconds": "audio seconds decoded per generate call (default 600)",
     "threads": "torch CPU threads (0 = default)",
+    "batch_size": "30-s pieces decoded per generate call (default 8 on a GPU, 0 = sequential long-form on CPU)",
 }
+PIECE = 30 * SR  # Whisper's window
+_SEARCH = 5 * SR  # a piece ends at the quietest moment of its last 5 s
 
 
 class TransformersWhisperTranscriber(Transcriber):
@@ -39,7 +44,7 @@ class TransformersWhisperTranscriber(Transcriber):
 
     def __init__(self, model: str = "", *, device: str = "auto", dtype: str = "auto", language: Optional[str] = None,
                  task: str = "transcribe", num_beams: int = 1, max_new_tokens: Optional[int] = None,
-                 block_seconds: float = 600.0, threads: int = 0) -> None:
+                 block_seconds: float = 600.0, threads: int = 0, batch_size: Optional[int] = None) -> None:
         import torch
         from transformers import AutoProcessor, WhisperForConditionalGeneration
 
@@ -64,6 +69,9 @@ class TransformersWhisperTranscriber(Transcriber):
         self.num_beams = int(num_beams)
         self.max_new_tokens = max_new_tokens
         self.block_seconds = max(30.0, float(block_seconds))
+        if batch_size is not None and int(batch_size) < 0:
+            raise BackendError(f"batch_size must be 0 (sequential) or more, got {batch_size}")
+        self.batch_size = int(batch_size) if batch_size is not None else (0 if self.device == "cpu" else 8)
         self.model_path = path
         self._torch = torch
         self._ts_begin = int(gen.no_timestamps_token_id) + 1
@@ -98,7 +106,8 @@ class TransformersWhisperTranscriber(Transcriber):
             if len(piece) < SR // 10:
                 break
             prompt = initial_prompt if b0 == 0 else None
-            segments += self._decode_block(piece, b0 / SR, lang, prompt)
+            decode = self._decode_batched if self.batch_size else self._decode_block
+            segments += decode(piece, b0 / SR, lang, prompt)
             if progress is not None:
                 progress(min(duration, (b0 + len(piece)) / SR))
         return Transcript(tuple(segments), language=lang, source=f"asr:{self.model_path.name}")
@@ -147,9 +156,97 @@ class TransformersWhisperTranscriber(Transcriber):
             last_end = end
         return result
 
+    def _generate_kwargs(self, lang: str, prompt: Optional[str]) -> dict:
+        kw: dict = {"return_timestamps": True, "num_beams": self.num_beams, "task": self.task}
+        if self.multilingual:
+            kw["language"] = lang
+        if self.max_new_tokens:
+            kw["max_new_tokens"] = int(self.max_new_tokens)
+        if prompt:
+            kw["prompt_ids"] = self._torch.as_tensor(self.processor.get_prompt_ids(prompt.strip()[-600:]),
+                                                     device=self.device)
+        return kw
+
+    def _decode_batched(self, block: np.ndarray, offset: float, lang: str, prompt: Optional[str]) -> List[Segment]:
+        """Cut ``block`` into pieces of at most 30 s at quiet moments and decode ``batch_size`` of them per
+        ``generate`` call (short-form, with timestamps); segments come back in time order."""
+        torch = self._torch
+        bounds = quiet_pieces(block)
+        kw = self._generate_kwargs(lang, prompt)
+        fe = self.processor.feature_extractor
+        result: List[Segment] = []
+        for i in range(0, len(bounds), self.batch_size):
+            group = bounds[i:i + self.batch_size]
+            feats = fe([block[a:b] for a, b in group], sampling_rate=SR, return_tensors="pt",
+                       return_attention_mask=True)
+            inputs = {"input_features": feats["input_features"].to(self.device, self.dtype),
+                      "attention_mask": feats["attention_mask"].to(self.device)}
+            with torch.inference_mode():
+                out = self.model.generate(**inputs, **kw)
+            seqs = out.sequences if hasattr(out, "sequences") else out
+            for (a, b), ids in zip(group, seqs):
+                last = result[-1].end - offset if result else 0.0
+                for start, end, text in self._timed_pieces([int(t) for t in ids], (b - a) / SR):
+                    start = max(start + a / SR, last)
+                    end = min(max(end + a / SR, start + 0.02), b / SR)
+                    if end > start:
+                        result.append(Segment(round(offset + start, 3), round(offset + end, 3), text))
+                        last = end
+        return result
+
+    def _timed_pieces(self, ids: List[int], length: float) -> List[tuple]:
+        """(start, end, text) from one piece's generated ids: text between timestamp tokens; text without
+        timestamps spans the piece; timestamps past the audio (padding hallucinations) are dropped."""
+        eot = int(self.model.generation_config.eos_token_id if not isinstance(
+            self.model.generation_config.eos_token_id, list) else self.model.generation_config.eos_token_id[0])
+        out: List[tuple] = []
+        start: Optional[float] = None
+        tokens: List[int] = []
+
+        def emit(end: float) -> None:
+            text = self._text(tokens)
+            s = 0.0 if start is None else start
+            if text and s < length - 0.05:
+                out.append((s, min(end, length), text))
+
+        for t in ids:
+            if t >= self._ts_begin:
+                time = (t - self._ts_begin) * 0.02
+                if tokens:
+                    emit(time)
+                    tokens, start = [], None
+                else:
+                    start = time
+            elif t < eot:
+                tokens.append(t)
+        if tokens:
+            emit(length)
+        return out
+
     def _text(self, tokens: Any) -> str:
         ids = [int(t) for t in tokens if int(t) < self._ts_begin]
         return " ".join(self.processor.tokenizer.decode(ids, skip_special_tokens=True).split())
 
     def close(self) -> None:
         self.model = None
+
+
+def quiet_pieces(block: np.ndarray, size: int = PIECE, search: int = _SEARCH) -> List[tuple]:
+    """(start, end) sample ranges of at most ``size`` covering ``block``; each piece but the last ends at the
+    quietest 0.1 s of its last ``search`` samples, so words are rarely cut in two."""
+    n = len(block)
+    hop = SR // 10
+    bounds: List[tuple] = []
+    a = 0
+    while n - a > size:
+        lo = a + size - search
+        frames = search // hop
+        seg = np.asarray(block[lo:lo + frames * hop], dtype=np.float32).reshape(frames, hop)
+        cut = lo + int(np.argmin(np.einsum("ij,ij->i", seg, seg))) * hop + hop // 2
+        bounds.append((a, cut))
+        a = cut
+    if n - a >= SR // 10 or not bounds:
+        bounds.append((a, n))
+    else:
+        bounds[-1] = (bounds[-1][0], n)
+    return bounds

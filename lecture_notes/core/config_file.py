@@ -21,7 +21,8 @@ from lecture_notes.core.errors import ConfigError
 KINDS = ("asr", "notes", "vision", "ocr", "embedder")
 SECTION_ALIASES = {"llm": "notes", "notes": "notes", "asr": "asr", "vision": "vision", "ocr": "ocr",
                    "embedder": "embedder"}
-MODEL_BACKENDS = ("transformers",)  # backends that take the generic `device` option
+# Backends that take the generic `device` option (faster-whisper: `--device cuda` runs batched Whisper on the GPU).
+MODEL_BACKENDS = ("transformers", "faster-whisper")
 ENV_VARS = {
     "LECTURE_NOTES_LLM": "--llm spec, e.g. transformers:/models/qwen or openai:http://127.0.0.1:8000/v1",
     "LECTURE_NOTES_LLM_MODEL": "model name on an OpenAI-compatible server (--llm-model)",

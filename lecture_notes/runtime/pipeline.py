@@ -143,23 +143,24 @@ def _transcript_stage(config: BuildConfig, info: MediaInfo, sha: str, transcript
     asr_opts = _backend_opts(config, "asr", model=config.asr_model, cpu_threads=config.cpu_threads)
     if config.asr_backend == "faster-whisper":
         asr_opts.setdefault("cache_dir", str(Path(config.cache_dir)))
-    code = code_hash("stages/transcribe", "backends/faster_whisper_backend")
+    code = code_hash("stages/transcribe", "stages/media", "backends/faster_whisper_backend")
     key = make_key("transcript", code, sha, config.asr_backend, asr_opts, config.language, prompt)
     hit, value = cache.get("transcript", key)
     if hit:
         progress("transcript", 1, 1)
         return value, True
-    from lecture_notes.stages.media import load_audio
+    from lecture_notes.stages.media import iter_audio_blocks
 
-    audio = load_audio(info.path)
-    total = max(len(audio) / 16000.0, 1e-6)
+    total = max(info.duration, 1e-6)
     backend = registry.create("asr", config.asr_backend, **asr_opts)
     try:
-        transcript = transcribe.transcribe(audio, backend, language=config.language, initial_prompt=prompt,
-                                           progress=lambda done: progress("transcript", min(done, total), total))
+        # Decoded and transcribed block by block: memory stays flat however long the lecture is.
+        blocks = iter_audio_blocks(info.path, float(getattr(backend, "block_seconds", 0) or 600.0))
+        transcript = transcribe.transcribe_blocks(
+            blocks, backend, language=config.language, initial_prompt=prompt,
+            progress=lambda done: progress("transcript", min(done, total), total))
     finally:
         backend.close()
-        del audio
     progress("transcript", total, total)
     cache.put("transcript", key, transcript)
     return transcript, False

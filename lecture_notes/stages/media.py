@@ -157,6 +157,84 @@ def load_audio(path, sample_rate: int = 16000) -> np.ndarray:
     return out[:n].copy() if n < out.size * 0.9 else out[:n]
 
 
+def iter_audio_blocks(path, block_seconds: float = 600.0, sample_rate: int = 16000,
+                      search_seconds: Optional[float] = None) -> Iterator[Tuple[float, np.ndarray]]:
+    """Decode the first audio track block by block: yield ``(offset_seconds, samples)`` with mono float32
+    ``samples`` at ``sample_rate``, about ``block_seconds`` long, cut at the quietest half second within
+    ``search_seconds`` (default: 30 s, at most a quarter block) of each target.
+
+    Blocks are contiguous and cover the whole track: ``offset`` is exactly the number of samples yielded
+    before, divided by ``sample_rate``. Only about one block (plus the search margin) is in memory at a time,
+    so memory does not grow with the length of the recording. Raises like `load_audio` on a bad file.
+    """
+    import av
+    from av.audio.resampler import AudioResampler
+
+    path = Path(path)
+    _check_file(path)
+    if block_seconds <= 0:
+        raise ValueError("block_seconds must be positive")
+    search = min(30.0, block_seconds / 4) if search_seconds is None else float(search_seconds)
+    step = max(1, int(block_seconds * sample_rate))
+    margin = int(search * sample_rate)
+    with _open(path) as container:
+        if not container.streams.audio:
+            raise NoAudioError(f"{path.name} has no audio track; give a transcript with --transcript FILE")
+        stream = container.streams.audio[0]
+        stream.thread_type = "AUTO"
+        buf = np.empty(step + 2 * margin + sample_rate, dtype=np.float32)
+        n = 0  # samples in buf
+        done = 0  # samples yielded so far
+
+        def decoded():
+            resampler = AudioResampler(format="flt", layout="mono", rate=sample_rate)
+            try:
+                for frame in container.decode(stream):
+                    frame.pts = None  # let the resampler count samples; broken timestamps must not drop audio
+                    for fr in resampler.resample(frame):
+                        yield fr.to_ndarray().reshape(-1)
+                for fr in resampler.resample(None):
+                    yield fr.to_ndarray().reshape(-1)
+            except av.error.FFmpegError as exc:
+                if done + n == 0:
+                    raise InputError(f"cannot decode the audio of {path.name} ({exc}); re-encode it with "
+                                     f"ffmpeg -i IN -vn out.wav") from exc
+                log.warning("audio decoding of %s stopped early at %.1f s: %s", path.name,
+                            (done + n) / sample_rate, exc)
+
+        for chunk in decoded():
+            if n + chunk.size > buf.size:
+                buf = np.resize(buf, n + chunk.size + sample_rate)
+            buf[n:n + chunk.size] = chunk
+            n += chunk.size
+            while n >= step + margin + sample_rate // 2:
+                cut = quiet_cut(buf[:n], step, margin, sample_rate)
+                yield done / sample_rate, buf[:cut].copy()
+                buf[:n - cut] = buf[cut:n]
+                n -= cut
+                done += cut
+        if n:
+            yield done / sample_rate, buf[:n].copy()
+        elif done == 0:
+            raise NoAudioError(f"{path.name} has an empty audio track; give a transcript with --transcript FILE")
+
+
+def quiet_cut(samples: np.ndarray, target: int, margin: int, sample_rate: int = 16000) -> int:
+    """Sample index near ``target`` (within ``margin``) at the middle of the quietest half second."""
+    win = max(1, sample_rate // 2)
+    hop = max(1, sample_rate // 20)
+    lo, hi = max(win, target - margin), min(len(samples) - win, target + margin)
+    if hi <= lo:
+        return min(max(1, target), len(samples))
+    seg = samples[lo - win // 2:hi + win // 2]
+    frames = len(seg) // hop
+    energy = np.square(seg[:frames * hop].reshape(frames, hop), dtype=np.float64).mean(axis=1)
+    k = max(1, win // hop)
+    smooth = np.convolve(energy, np.ones(k) / k, mode="valid")  # smooth[i]: frames i..i+k-1
+    best = int(np.argmin(smooth))
+    return int(lo - win // 2 + best * hop + win // 2)
+
+
 def _target_size(width: int, height: int, max_side: int) -> Tuple[int, int]:
     """Even-sized (w, h) no larger than ``max_side`` on the long side, same aspect ratio."""
     scale = min(1.0, max_side / float(max(width, height)))

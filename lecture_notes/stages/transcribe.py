@@ -45,6 +45,53 @@ def transcribe(audio: Any, backend: Transcriber, *, language: Optional[str] = No
     return Transcript(segments=tuple(segments), language=result.language or language or "en", source=result.source)
 
 
+def transcribe_blocks(blocks: Iterable[Tuple[float, Any]], backend: Transcriber, *,
+                      language: Optional[str] = None, initial_prompt: Optional[str] = None,
+                      duration: Optional[float] = None,
+                      progress: Optional[Callable[[float], None]] = None) -> Transcript:
+    """Transcribe consecutive audio blocks ``(offset_seconds, samples)`` (e.g. `media.iter_audio_blocks`) and
+    return one cleaned Transcript on the whole recording's clock.
+
+    Each block goes to ``backend`` on its own, so only one block of audio is in memory at a time; segment
+    and word times are shifted by the block's offset. The language found in the first block is kept for
+    the rest (a lecture does not switch language at a block boundary). ``duration`` (seconds; default: the
+    end of the last block) bounds the times; ``progress`` receives seconds of audio done.
+    """
+    segments: List[Segment] = []
+    detected: Optional[str] = None
+    source = ""
+    end = 0.0
+    for offset, samples in blocks:
+        offset = float(offset)
+        length = len(samples) / SAMPLE_RATE
+        block_progress = None
+        if progress is not None:
+            block_progress = (lambda done, _o=offset, _l=length: progress(_o + min(float(done), _l)))
+        result = backend.transcribe(samples, language=language or detected, initial_prompt=initial_prompt,
+                                    progress=block_progress)
+        if not isinstance(result, Transcript):
+            raise BackendError(f"ASR backend {getattr(backend, 'name', backend)!r} returned "
+                               f"{type(result).__name__}, not a Transcript; fix the backend's transcribe()")
+        if detected is None and result.segments:
+            detected = result.language or None
+        source = source or result.source
+        for seg in result.segments:
+            segments.append(Segment(seg.start + offset, seg.end + offset, seg.text,
+                                    tuple(Word(w.start + offset, w.end + offset, w.word, w.probability)
+                                          for w in seg.words)))
+        end = offset + length
+        del samples, result
+        if progress is not None:
+            progress(end)
+    total = end if duration is None else float(duration)
+    cleaned = clean_segments(segments, duration=max(total, end))
+    dropped = len(segments) - len(cleaned)
+    if dropped:
+        log.info("transcript cleanup dropped %d empty or repeated segments", dropped)
+    return Transcript(segments=tuple(cleaned), language=detected or language or "en",
+                      source=source or f"asr:{getattr(backend, 'name', 'asr')}")
+
+
 def clean_segments(segments: Iterable[Segment], *, duration: Optional[float] = None) -> List[Segment]:
     """Sort, clamp and de-loop segments: times within [0, duration], starts non-decreasing, end >= start,
     no empty text, in-segment phrase loops collapsed, runs of identical segments reduced to one."""
