@@ -46,3 +46,197 @@ def test_canvas_description_escapes_lecture_title(tmp_path):
     frag = _html_fragment(evil[0])
     assert not frag.findall(".//script") and not frag.findall(".//b"), evil[0]
     assert SCRIPT_TITLE in "".join(frag.itertext())  # shown as text, exactly
+
+
+# -- item 8: two lectures of one recording must not share question ids -------------------------------
+def _same_recording_course(root):
+    """A batch folder whose first two lectures were built from the same recording (same sha256, same Q&A)."""
+    import json
+
+    from course_factory import TOPICS, make_notes, write_lecture
+
+    entries = []
+    for i, slug in enumerate(["week-1-monday", "week-1-monday-repeat", "week-2"], 1):
+        name, terms = TOPICS[1] if i < 3 else TOPICS[2]
+        write_lecture(root / slug, make_notes(name, terms, sha="ab" * 32))
+        entries.append({"rel": f"{slug}.mp4", "slug": slug, "status": "built", "error": ""})
+    (root / "batch.json").write_text(json.dumps({"course_title": "Same recording", "lectures": entries}))
+    return root
+
+
+def _qti_idents(data: bytes):
+    return [el.get("ident") for el in etree.fromstring(data).iter("{*}item")]
+
+
+def test_question_ids_unique_per_lecture_and_stable(tmp_path):
+    import sqlite3
+
+    out = _same_recording_course(tmp_path / "out")
+    cc = _export(out, "imscc", tmp_path / "c.imscc")
+    with zipfile.ZipFile(cc) as zf:
+        bank = _qti_idents(zf.read("question_bank/questions.xml"))
+        quizzes = [_qti_idents(zf.read(n)) for n in zf.namelist() if n.startswith("assessments/")]
+    assert len(quizzes) == 3 and all(quizzes)
+    assert sorted(bank) == sorted(i for q in quizzes for i in q), "the bank keeps every lecture's items"
+    assert len(set(bank)) == len(bank)
+    canvas = _export(out, "canvas-qti", tmp_path / "q.zip")
+    with zipfile.ZipFile(canvas) as zf:
+        cv = [i for n in zf.namelist() if n.endswith(".xml") and "/" in n and "meta" not in n
+              for i in _qti_idents(zf.read(n))]
+        quiz_dirs = {n.split("/")[0] for n in zf.namelist() if "/" in n}
+    assert len(quiz_dirs) == 3 and len(cv) == len(set(cv)) == len(bank)
+    apkg = _export(out, "anki", tmp_path / "a.apkg")
+    with zipfile.ZipFile(apkg) as zf:
+        zf.extract("collection.anki2", tmp_path)
+    con = sqlite3.connect(tmp_path / "collection.anki2")
+    guids = [g for (g,) in con.execute("select guid from notes")]
+    con.close()
+    assert len(guids) == len(set(guids)) and len(guids) >= 15
+    # stable across rebuilds: a rebuilt lecture (new summary, same recording and folder) keeps its ids
+    import json
+
+    nj = out / "week-2" / "notes.json"
+    notes = json.loads(nj.read_text())
+    notes["summary"] = "Rebuilt with another summary."
+    nj.write_text(json.dumps(notes))
+    cc2 = _export(out, "imscc", tmp_path / "c2.imscc")
+    with zipfile.ZipFile(cc2) as zf:
+        assert sorted(_qti_idents(zf.read("question_bank/questions.xml"))) == sorted(bank)
+
+
+# -- item 9: Moodle cloze answers, read back the way Moodle reads them --------------------------------
+# A port of question/type/multianswer/questiontype.php (ANSWER_REGEX, qtype_multianswer_extract_question)
+# and qtype_shortanswer_question::compare_string_with_wildcard, used as the oracle.
+_MOODLE_TYPES = r"(NUMERICAL|NM)|(MULTICHOICE|MC)|(MULTICHOICE_V|MCV)|(MULTICHOICE_H|MCH)|" \
+                r"(SHORTANSWER|SA|MW)|(SHORTANSWER_C|SAC|MWC)|(MULTICHOICE_S|MCS)|(MULTICHOICE_VS|MCVS)|" \
+                r"(MULTICHOICE_HS|MCHS)|(MULTIRESPONSE|MR)|(MULTIRESPONSE_H|MRH)|(MULTIRESPONSE_S|MRS)|" \
+                r"(MULTIRESPONSE_HS|MRHS)"
+_ALT = r"(=|%(-?[0-9]+(?:[.,][0-9]*)?)%)?(.+?(?<!\\)(?<!&)(?<!&amp;)(?=[~#}]|$))(#(.*?(?<!\\)(?=[~}]|$)))?"
+_ANSWER = r"\{([0-9]*):(" + _MOODLE_TYPES + r"):(" + _ALT + r"(~" + _ALT + r")*)\}"
+
+
+def moodle_cloze_answers(question_html: str):
+    """[(type, [(fraction, answer), ...]), ...] as Moodle's multianswer import extracts them."""
+    import html
+    import re
+
+    subs, text = [], question_html
+    while True:
+        m = re.search(_ANSWER, text, re.S)
+        if not m:
+            return subs
+        alts, remaining = [], m.group(16)
+        while True:
+            a = re.search("~?" + _ALT, remaining, re.S)
+            if not a:
+                break
+            ans = html.unescape(a.group(3)).replace("\\}", "}").replace("\\#", "#")
+            alts.append(("1" if a.group(1) == "=" else a.group(2) or "0", ans))
+            remaining = remaining.split(a.group(0), 1)[1]
+        subs.append((m.group(2), alts))
+        text = text.replace(m.group(0), "{#%d}" % len(subs), 1)
+
+
+def moodle_shortanswer_matches(response: str, pattern: str) -> bool:
+    import re
+
+    bits = re.split(r"(?<!\\)\*+", pattern)
+    regexp = "^" + ".*".join(re.escape(b.replace("\\*", "*")) for b in bits) + "$"
+    return re.match(regexp, response.strip(), re.I | re.S) is not None
+
+
+HOSTILE_ANSWERS = ["TCP/IP", "C++ & C#", "a*b", "50% ~ half", "x}y{z", "back\\slash", "ends with\\", "R&",
+                   "\"quoted\" 'it's'", "<b>tag</b>", "x = {1:SA:=y}", "a\\}b", "a\\*b"]
+
+
+def test_moodle_cloze_answers_read_back_exactly(tmp_path):
+    from course_factory import make_notes, write_lecture
+
+    notes = make_notes("Networks", [("Protocol", "A protocol is a set of rules."), ("Packet", "A packet is data.")])
+    qa = [{"question": f"Item {i}: the answer is ____ here {{1:SA:=evil}}.", "answer": a, "kind": "cloze",
+           "start": 10.0 * i, "end": 10.0 * i + 5} for i, a in enumerate(HOSTILE_ANSWERS)]
+    notes["chapters"][0]["qa"], notes["chapters"][1]["qa"], notes["chunks"] = qa, [], []
+    lec = write_lecture(tmp_path / "net", notes)
+    dest = _export(lec, "moodle-xml", tmp_path / "m.xml")
+    root = etree.parse(str(dest)).getroot()
+    cloze = [q for q in root.iter("question") if q.get("type") == "cloze"]
+    assert len(cloze) == len(HOSTILE_ANSWERS)
+    for q, want in zip(cloze, HOSTILE_ANSWERS):
+        subs = moodle_cloze_answers(q.findtext("questiontext/text"))
+        assert len(subs) == 1, (want, subs)  # the question text cannot smuggle in a second gap
+        qtype, alts = subs[0]
+        assert qtype == "SHORTANSWER" and len(alts) == 1 and alts[0][0] == "1"
+        stored = alts[0][1]
+        assert moodle_shortanswer_matches(want, stored), (want, stored)
+        if "*" in want:  # the star is literal, not a wildcard
+            assert not moodle_shortanswer_matches(want.replace("*", "XYZ"), stored)
+    assert moodle_cloze_answers("{1:SHORTANSWER:=TCP\\/IP}")[0][1][0][1] == "TCP\\/IP"  # the old escaping was wrong
+
+
+def test_moodle_short_answer_star_is_literal(tmp_path):
+    from course_factory import make_notes, write_lecture
+
+    notes = make_notes("Pointers", [("C*", "C* is a pointer type in the lecture."), ("Ref", "A ref is an alias.")])
+    lec = write_lecture(tmp_path / "p", notes)
+    root = etree.parse(str(_export(lec, "moodle-xml", tmp_path / "m.xml"))).getroot()
+    answers = [a.findtext("text") for q in root.iter("question") if q.get("type") == "shortanswer"
+               for a in q.iter("answer")]
+    star = [a for a in answers if a.startswith("C")]
+    assert star and any(moodle_shortanswer_matches("C*", a) for a in star)
+    assert not any(moodle_shortanswer_matches("Cobol", a) for a in star)
+
+
+# -- item 10: the CC QTI profile's Schematron rules (embedded in the XSD), essays included -------------
+def _cc_schematron():
+    from pathlib import Path
+
+    from lxml import isoschematron
+
+    xsd = Path(__file__).resolve().parent / "data" / "imscc-1.1" / "ccv1p1_qtiasiv1p2p1_v1p0.xsd"
+    # The rules use a few Schematron 1.5 attributes, so the rule document itself is not re-validated.
+    return isoschematron.Schematron(etree.parse(str(xsd)), store_report=True, validate_schema=False)
+
+
+def _failed_asserts(sch, doc):
+    sch.validate(doc)
+    report = sch.validation_report
+    return [" ".join(t.split()) for t in report.xpath("//svrl:failed-assert/svrl:text/text()",
+                                                        namespaces={"svrl": "http://purl.oclc.org/dsdl/svrl"})]
+
+
+def test_cc_essay_items_are_not_computer_scored(tmp_path):
+    from course_factory import TOPICS, make_notes, write_lecture
+
+    notes = make_notes(*TOPICS[1])
+    for part in notes["chapters"] + notes["chunks"]:
+        part["qa"] = [q for q in part["qa"] if q["kind"] in ("why", "definition")]
+    notes["glossary"] = []
+    lec = write_lecture(tmp_path / "one", notes)
+    dest = _export(lec, "imscc", tmp_path / "x.imscc")
+    sch = _cc_schematron()
+    with zipfile.ZipFile(dest) as zf:
+        docs = {n: etree.fromstring(zf.read(n)) for n in zf.namelist()
+                if n.startswith(("assessments/", "question_bank/"))}
+    assert len(docs) == 2
+    for name, doc in docs.items():
+        essays = doc.xpath("//q:item[.//q:fieldentry='cc.essay.v0p1']", namespaces={"q": doc.nsmap[None]})
+        assert essays, name
+        for item in essays:
+            fields = {f.findtext("{*}fieldlabel"): f.findtext("{*}fieldentry") for f in item.iter("{*}qtimetadatafield")}
+            assert fields["qmd_computerscored"] == "No"
+        assert _failed_asserts(sch, doc) == [], name
+    # the rule set really runs: an essay without the field is reported
+    item = next(iter(docs.values())).xpath("//*[local-name()='fieldlabel'][.='qmd_computerscored']")[0].getparent()
+    doc = item.getroottree().getroot()
+    item.getparent().remove(item)
+    assert any("RULE 8f" in t for t in _failed_asserts(sch, doc))
+
+
+def test_cc_course_export_passes_profile_rules(tmp_path):
+    out = make_course_output(tmp_path / "out", inject=True)
+    dest = _export(out, "imscc", tmp_path / "c.imscc")
+    sch = _cc_schematron()
+    with zipfile.ZipFile(dest) as zf:
+        for n in zf.namelist():
+            if n.startswith(("assessments/", "question_bank/")):
+                assert _failed_asserts(sch, etree.fromstring(zf.read(n))) == [], n

@@ -51,5 +51,6 @@ def test_injection_and_cdata(tmp_path):
     # the raw answer of a short-answer question keeps ]]> intact through the split CDATA
     assert ET.fromstring(f"<t>{cdata(EVIL)}</t>").text == EVIL
     assert category_path("A/B") == "$course$/top/A//B"
-    assert cloze_answer('a}b#c~d/e"f<g') == r'a\}b\#c\~d\/e\"f&lt;g'
+    # exactly what Moodle's multianswer parser un-escapes (\} \#), entities for the rest; / and " untouched
+    assert cloze_answer('a}b#c~d/e"f<g*h') == r'a\}b\#c&#126;d/e"f&lt;g\*h'
     assert cloze_answer("it's") == "it's"

@@ -45,8 +45,11 @@ class Lecture:
 
     @property
     def uid(self) -> str:
-        """Stable lecture id: the source sha256 when known, else the folder slug."""
-        return str((self.notes.get("source") or {}).get("sha256") or self.slug)
+        """Stable lecture id for question ids, GUIDs and cartridge identifiers: the source sha256 together
+        with the lecture's folder slug, so two lectures of one recording (or a copied folder) never share
+        ids within a course, and a rebuild of the same lecture keeps them."""
+        sha = str((self.notes.get("source") or {}).get("sha256") or "")
+        return hashlib.sha256(f"{sha}\x1f{self.slug}".encode("utf-8")).hexdigest()
 
     @property
     def duration(self) -> float:

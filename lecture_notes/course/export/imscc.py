@@ -103,7 +103,6 @@ def write_cartridge(course: Course, zf: SafeZip) -> dict:
     pool = build_pool(course)
     modules: List[dict] = []
     bank: List[Tuple[QuizItem, str]] = []
-    seen = set()
     for lec in course.lectures:
         mid = stable_id(lec.uid, lec.slug, prefix="L")
         base = f"lectures/{lec.slug}"
@@ -114,10 +113,7 @@ def write_cartridge(course: Course, zf: SafeZip) -> dict:
         if items:
             quiz = zf.writestr(f"assessments/{lec.slug}/assessment.xml",
                                assessment_xml(mid + "_A", "Quiz: " + lec.label, items, "cc", source=lec.label))
-        for it in items:
-            if it.ident not in seen:
-                seen.add(it.ident)
-                bank.append((it, lec.label))
+        bank += [(it, lec.label) for it in items]  # item ids are unique per lecture (Lecture.uid)
         modules.append({"id": mid, "title": lec.label, "lecture_title": lec.title, "page": page,
                         "images": images, "quiz": quiz})
     bank_href = ""

@@ -7,7 +7,6 @@ then wrapped in CDATA with ``]]>`` split; fractions come only from Moodle's fixe
 """
 from __future__ import annotations
 
-import html
 import logging
 from pathlib import Path
 from typing import List
@@ -36,13 +35,31 @@ def category_path(label: str) -> str:
     return "$course$/top/" + plain(label).replace("/", "//")
 
 
+# How Moodle's multianswer parser (question/type/multianswer/questiontype.php) reads a SHORTANSWER
+# alternative: the answer runs to the first ``~``, ``#`` or ``}`` not preceded by ``\``, ``&`` or ``&amp;``;
+# then html_entity_decode(), then only ``\}`` -> ``}`` and ``\#`` -> ``#``. The shortanswer grader then treats
+# an unescaped ``*`` as a wildcard (``\*`` is a literal star). So: ``}``/``#``/``*`` get a backslash, ``~``,
+# ``{``, ``\`` and ``&`` become numeric entities (their ``#`` follows ``&``, which the parser allows),
+# ``<``/``>`` become entities; nothing else is touched (``TCP/IP`` stays ``TCP/IP``).
+_CLOZE_ESCAPES = {"}": "\\}", "#": "\\#", "*": "\\*", "~": "&#126;", "{": "&#123;", "\\": "&#92;",
+                  "&": "&#38;", "<": "&lt;", ">": "&gt;"}
+
+
 def cloze_answer(text: str) -> str:
-    """Escape a Cloze answer: HTML first (no quote entities: their ``#`` is Cloze syntax), then the
-    characters Cloze syntax reserves."""
-    out = html.escape(str(text), quote=False)
-    for ch in ("\\", "}", "{", "#", "~", "/", '"'):
-        out = out.replace(ch, "\\" + ch)
-    return out
+    """Escape a Cloze SHORTANSWER answer so Moodle's parser reads back exactly ``text`` and grades a student
+    who types ``text`` as right (see ``_CLOZE_ESCAPES``)."""
+    return "".join(_CLOZE_ESCAPES.get(ch, ch) for ch in " ".join(str(text).split()))
+
+
+def cloze_text(html_text: str) -> str:
+    """Question text around a Cloze gap: braces become entities so no ``{1:SA:...}`` can be read in it."""
+    return html_text.replace("{", "&#123;").replace("}", "&#125;")
+
+
+def short_answer(text: str) -> str:
+    """A shortanswer answer: plain text with ``*`` escaped (Moodle's shortanswer grader reads ``*`` as a
+    wildcard)."""
+    return plain(text).replace("*", "\\*")
 
 
 def _text(tag: str, html_text: str, fmt: str = "html") -> str:
@@ -78,11 +95,11 @@ def question_xml(item: QuizItem, label: str) -> str:
     elif item.type == "short":
         body = [_text("questiontext", f"<p>{esc(item.prompt)}</p>"), *common, "<usecase>0</usecase>"]
         # Short answers are compared as plain text, so they are not HTML-escaped (CDATA keeps them safe).
-        body += [_answer(CORRECT, plain(a), "moodle_auto_format")
+        body += [_answer(CORRECT, short_answer(a), "moodle_auto_format")
                  for a in dict.fromkeys(item.accepted or (item.answer,))]
         qtype = "shortanswer"
     elif item.type == "cloze":
-        parts = esc(item.prompt).split(BLANK, 1)
+        parts = cloze_text(esc(item.prompt)).split(BLANK, 1)
         text = parts[0] + "{1:SHORTANSWER:=" + cloze_answer(item.answer) + "}" + (parts[1] if len(parts) > 1 else "")
         body = [_text("questiontext", f"<p>{text}</p>"), *common]
         qtype = "cloze"

@@ -52,7 +52,10 @@ def item_element(item: QuizItem, profile: str, *, source: str = "", points: int 
     el = ET.Element("item", ident=item.ident, title=_title(item.prompt))
     md = _sub(el, "itemmetadata")
     if profile == "cc":
-        _metadata(md, [("cc_profile", CC_PROFILES[item.type]), ("cc_weighting", str(points))])
+        fields = [("cc_profile", CC_PROFILES[item.type]), ("cc_weighting", str(points))]
+        if item.type == "essay":  # CC QTI profile rule 8f: essays are marked by a person
+            fields.append(("qmd_computerscored", "No"))
+        _metadata(md, fields)
     else:
         answer_ids = ",".join(f"{item.ident}_{i}" for i in range(len(item.choices))) if item.type == "mc" else ""
         _metadata(md, [("question_type", CANVAS_TYPES[item.type]), ("points_possible", f"{points:.1f}"),
