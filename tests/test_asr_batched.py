@@ -234,8 +234,7 @@ def tiny_whisper(tmp_path_factory):
 
 
 def test_transformers_whisper_batched_generate_matches_one_piece_at_a_time(tiny_whisper):
-    from lecture_notes.backends import builtin_models  # noqa: F401 - registers the model backends
-    from lecture_notes.backends.base import create
+    from lecture_notes.backends.registry import create
     from lecture_notes.backends.whisper_transformers import quiet_pieces
 
     audio = (np.random.RandomState(1).randn(SR * 75) * 0.05).astype(np.float32)
