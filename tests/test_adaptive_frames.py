@@ -1,5 +1,4 @@
 """Coarse-to-fine frame sampling finds the same slide changes as dense sampling while decoding less."""
-import sys
 from pathlib import Path
 
 from lecture_notes.stages import media
@@ -9,10 +8,7 @@ from lecture_notes.stages import slides
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def test_adaptive_sampling_matches_dense(tmp_path):
-    sys.path.insert(0, str(ROOT / "samples"))
-    import make_sample
-
+def test_adaptive_sampling_matches_dense(make_sample, tmp_path):
     video = tmp_path / "l25.mp4"
     truth = make_sample.make_lecture_video(video, make_sample.clip_sections(4, 3), fps=25, audio=False)
     dense = list(media.iter_frames(video, 0.5, 320, adaptive=False))

@@ -10,7 +10,6 @@ import zipfile
 from click.testing import CliRunner
 from lxml import etree
 
-from course_factory import make_course_output
 from lecture_notes.cli import main
 
 CANVAS = {"c": "http://canvas.instructure.com/xsd/cccv1p0", "cp": "http://www.imsglobal.org/xsd/imsccv1p1/imscp_v1p1"}
@@ -28,8 +27,8 @@ def _export(src, fmt, dest):
 
 
 # -- item 7: Canvas renders assessment_meta.xml's description as HTML ---------------------------------
-def test_canvas_description_escapes_lecture_title(tmp_path):
-    out = make_course_output(tmp_path / "out")
+def test_canvas_description_escapes_lecture_title(course_output, tmp_path):
+    out = course_output
     import json
 
     nj = out / "lecture-01-sorting-algorithms" / "notes.json"

@@ -13,7 +13,6 @@ import click
 import pytest
 from click.testing import CliRunner
 
-from course_factory import fake_build, make_media_course
 from lecture_notes.course import batch as batch_mod
 from lecture_notes.core.fsutil import natural_key
 from lecture_notes.course.batch import default_jobs, find_media, plan_lectures, run_batch
@@ -32,9 +31,9 @@ def _statuses(out: Path) -> dict:
     return {e["slug"]: e["status"] for e in data["lectures"]}
 
 
-def test_natural_order_and_junk_skipped(tmp_path):
+def test_natural_order_and_junk_skipped(course_factory, tmp_path):
     course = tmp_path / "course"
-    make_media_course(course)
+    course_factory.make_media_course(course)
     rels = [p.relative_to(course).as_posix() for p in find_media(course)]
     assert rels == ["Lecture 1 - Sorting.mp4", "Lecture 2 - Hashing.mp4", "Lecture 4 - Broken.mp4",
                     "Lecture 10 - Graphs.mkv", "week 2/Lecture 3 - Audio only.mp3"]
@@ -63,11 +62,11 @@ def test_default_jobs_tradeoff():
     assert default_jobs(5, cores=1, memory=10**8) == 1
 
 
-def test_batch_builds_good_reports_bad_then_skips(tmp_path):
+def test_batch_builds_good_reports_bad_then_skips(course_factory, tmp_path):
     course, out = tmp_path / "course", tmp_path / "out"
-    make_media_course(course)
+    course_factory.make_media_course(course)
     events = []
-    report = run_batch(course, out, _config(tmp_path), jobs=2, build_fn=fake_build, progress=events.append)
+    report = run_batch(course, out, _config(tmp_path), jobs=2, build_fn=course_factory.fake_build, progress=events.append)
     assert not report.ok and report.count("built") == 4 and report.count("failed") == 1
     bad = next(r for r in report.lectures if r.status == "failed")
     assert bad.slug == "lecture-4-broken" and "corrupt" in bad.error and "\n" not in bad.error
@@ -95,7 +94,7 @@ def test_batch_builds_good_reports_bad_then_skips(tmp_path):
     assert "What is collision?" in questions and "lecture-2-hashing/notes.html#t=330" in questions
 
     # second run: nothing rebuilt except the failed one, which fails again
-    report = run_batch(course, out, _config(tmp_path), jobs=1, build_fn=fake_build)
+    report = run_batch(course, out, _config(tmp_path), jobs=1, build_fn=course_factory.fake_build)
     assert _statuses(out) == {**{s: "skipped" for s in GOOD}, "lecture-4-broken": "failed"}
     assert report.count("built") == 0
 
@@ -103,33 +102,33 @@ def test_batch_builds_good_reports_bad_then_skips(tmp_path):
     src = course / "Lecture 1 - Sorting.mp4"
     os.utime(src, (time.time() + 10, time.time() + 10))
     (course / "Lecture 2 - Hashing.mp4").write_text("Graphs")
-    run_batch(course, out, _config(tmp_path), jobs=1, build_fn=fake_build)
+    run_batch(course, out, _config(tmp_path), jobs=1, build_fn=course_factory.fake_build)
     st = _statuses(out)
     assert st["lecture-1-sorting"] == "skipped" and st["lecture-2-hashing"] == "built"
     assert json.loads((out / "lecture-2-hashing" / "notes.json").read_text())["title"] == "Graphs"
 
     # an output-affecting option change rebuilds everything; --force rebuilds too
-    run_batch(course, out, _config(tmp_path, window=600), jobs=1, build_fn=fake_build)
+    run_batch(course, out, _config(tmp_path, window=600), jobs=1, build_fn=course_factory.fake_build)
     assert [s for s, v in _statuses(out).items() if v == "built"] == GOOD
-    run_batch(course, out, _config(tmp_path, window=600, force=True), jobs=1, build_fn=fake_build)
+    run_batch(course, out, _config(tmp_path, window=600, force=True), jobs=1, build_fn=course_factory.fake_build)
     assert [s for s, v in _statuses(out).items() if v == "built"] == GOOD
 
 
-def test_incomplete_output_is_rebuilt(tmp_path):
+def test_incomplete_output_is_rebuilt(course_factory, tmp_path):
     course, out = tmp_path / "course", tmp_path / "out"
-    make_media_course(course)
-    run_batch(course, out, _config(tmp_path), jobs=1, build_fn=fake_build)
+    course_factory.make_media_course(course)
+    run_batch(course, out, _config(tmp_path), jobs=1, build_fn=course_factory.fake_build)
     (out / "lecture-1-sorting" / "notes.md").unlink()  # a listed file went missing
-    run_batch(course, out, _config(tmp_path), jobs=1, build_fn=fake_build)
+    run_batch(course, out, _config(tmp_path), jobs=1, build_fn=course_factory.fake_build)
     assert _statuses(out)["lecture-1-sorting"] == "built"
     assert (out / "lecture-1-sorting" / "notes.md").is_file()
 
 
-def test_worker_crash_fails_only_that_lecture(tmp_path):
+def test_worker_crash_fails_only_that_lecture(course_factory, tmp_path):
     course, out = tmp_path / "course", tmp_path / "out"
-    make_media_course(course)
+    course_factory.make_media_course(course)
     (course / "Lecture 2 - Hashing.mp4.crash").write_text("")
-    report = run_batch(course, out, _config(tmp_path), jobs=1, build_fn=fake_build)
+    report = run_batch(course, out, _config(tmp_path), jobs=1, build_fn=course_factory.fake_build)
     st = _statuses(out)
     assert st["lecture-2-hashing"] == "failed"
     assert "worker process died" in next(r.error for r in report.lectures if r.slug == "lecture-2-hashing")
@@ -137,9 +136,9 @@ def test_worker_crash_fails_only_that_lecture(tmp_path):
     assert not (out / "lecture-2-hashing").exists()
 
 
-def test_kill9_mid_lecture_then_resume(tmp_path):
+def test_kill9_mid_lecture_then_resume(course_factory, tmp_path):
     course, out = tmp_path / "course", tmp_path / "out"
-    make_media_course(course)
+    course_factory.make_media_course(course)
     marker = course / "Lecture 2 - Hashing.mp4.killparent"
     marker.write_text("")
     script = textwrap.dedent(f"""
@@ -164,7 +163,7 @@ def test_kill9_mid_lecture_then_resume(tmp_path):
     assert stale, "the killed build left its temp folder"
 
     marker.unlink()
-    report = run_batch(course, out, _config(tmp_path), jobs=1, build_fn=fake_build)
+    report = run_batch(course, out, _config(tmp_path), jobs=1, build_fn=course_factory.fake_build)
     st = _statuses(out)
     assert st["lecture-1-sorting"] == "skipped"
     assert [s for s in GOOD[1:] if st[s] == "built"] == GOOD[1:]
@@ -172,15 +171,15 @@ def test_kill9_mid_lecture_then_resume(tmp_path):
     assert report.count("failed") == 1
 
 
-def test_cli_batch_summary_and_exit_code(tmp_path, monkeypatch):
+def test_cli_batch_summary_and_exit_code(course_factory, tmp_path, monkeypatch):
     from lecture_notes.cli.course import register_commands
 
-    monkeypatch.setattr(batch_mod, "_default_build_fn", lambda: fake_build)
+    monkeypatch.setattr(batch_mod, "_default_build_fn", lambda: course_factory.fake_build)
     monkeypatch.setenv("LECTURE_NOTES_CACHE", str(tmp_path / "cache"))
     group = click.Group("t")
     register_commands(group)
     course, out = tmp_path / "course", tmp_path / "out"
-    make_media_course(course)
+    course_factory.make_media_course(course)
     res = CliRunner().invoke(group, ["batch", str(course), "-o", str(out), "-j", "1", "--format", "md"])
     assert res.exit_code == 1, res.output
     assert "Lecture 4 - Broken.mp4" in res.output and "corrupt" in res.output
@@ -194,16 +193,16 @@ def test_cli_batch_summary_and_exit_code(tmp_path, monkeypatch):
     assert res.exit_code == 1 and "does not exist" in res.output
 
 
-def test_empty_course_is_an_error(tmp_path):
+def test_empty_course_is_an_error(course_factory, tmp_path):
     from lecture_notes.core.errors import InputError
 
     (tmp_path / "c").mkdir()
     with pytest.raises(InputError, match="no lecture files"):
-        run_batch(tmp_path / "c", tmp_path / "o", _config(tmp_path), build_fn=fake_build)
+        run_batch(tmp_path / "c", tmp_path / "o", _config(tmp_path), build_fn=course_factory.fake_build)
 
 
-def _make_real_course(course: Path) -> None:
-    from media_factory import slide_video, tone, write_audio
+def _make_real_course(media_factory, course: Path) -> None:
+    slide_video, tone, write_audio = media_factory.slide_video, media_factory.tone, media_factory.write_audio
 
     course.mkdir(parents=True)
     srt = ("1\n00:00:00,500 --> 00:00:06,000\nToday we learn what a hash table is.\n\n"
@@ -218,13 +217,13 @@ def _make_real_course(course: Path) -> None:
 
 
 @pytest.mark.slow
-def test_batch_cli_end_to_end_real_pipeline(tmp_path, monkeypatch):
+def test_batch_cli_end_to_end_real_pipeline(media_factory, tmp_path, monkeypatch):
     """Real pipeline (sidecar transcripts, real OCR) through the CLI, then every export reads it back."""
     from lecture_notes.cli.course import register_commands
 
     monkeypatch.setenv("LECTURE_NOTES_CACHE", str(tmp_path / "cache"))
     course, out = tmp_path / "course", tmp_path / "out"
-    _make_real_course(course)
+    _make_real_course(media_factory, course)
     group = click.Group("t")
     register_commands(group)
     res = CliRunner().invoke(group, ["batch", str(course), "-o", str(out), "-q"])

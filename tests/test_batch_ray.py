@@ -20,7 +20,6 @@ import click
 import pytest
 from click.testing import CliRunner
 
-from course_factory import fake_build, make_media_course
 from lecture_notes.core.config import BuildConfig
 from lecture_notes.core.errors import OutputError
 from lecture_notes.course.batch import run_batch
@@ -78,16 +77,16 @@ def _staging(out: Path) -> list:
     return [p.name for p in out.iterdir() if p.name.startswith(".lecture-notes-")]
 
 
-def test_worker_killed_mid_lecture_is_retried_same_report_as_local_then_skips(cluster, tmp_path):
+def test_worker_killed_mid_lecture_is_retried_same_report_as_local_then_skips(course_factory, cluster, tmp_path):
     course, out, out_local = tmp_path / "course", tmp_path / "out", tmp_path / "out_local"
-    make_media_course(course)
+    course_factory.make_media_course(course)
     src = course / "Lecture 2 - Hashing.mp4"
     src.with_name(src.name + ".hang").write_text("90")
     pids = src.with_name(src.name + ".pid")
     engine = RayEngine(max_retries=2)
     box = {}
     runner = threading.Thread(target=lambda: box.update(report=run_batch(
-        course, out, _config(tmp_path), jobs=2, build_fn=fake_build, engine=engine)))
+        course, out, _config(tmp_path), jobs=2, build_fn=course_factory.fake_build, engine=engine)))
     runner.start()
     deadline = time.monotonic() + 120
     while not pids.exists() and time.monotonic() < deadline:
@@ -113,7 +112,7 @@ def test_worker_killed_mid_lecture_is_retried_same_report_as_local_then_skips(cl
 
     # the same course through the local engine gives the same report, index, glossary and question bank
     src.with_name(src.name + ".hang").unlink()
-    local = run_batch(course, out_local, _config(tmp_path), jobs=2, build_fn=fake_build)
+    local = run_batch(course, out_local, _config(tmp_path), jobs=2, build_fn=course_factory.fake_build)
     assert [(r.slug, r.status, r.error) for r in local.lectures] == \
         [(r.slug, r.status, r.error) for r in report.lectures]
     for name in ("index.md", "questions.md"):
@@ -122,16 +121,16 @@ def test_worker_killed_mid_lecture_is_retried_same_report_as_local_then_skips(cl
         sorted(p.name for p in out_local.iterdir() if not p.name.startswith("."))
 
     # rerun: everything up to date is skipped, the broken file fails again
-    again = run_batch(course, out, _config(tmp_path), build_fn=fake_build, engine=RayEngine())
+    again = run_batch(course, out, _config(tmp_path), build_fn=course_factory.fake_build, engine=RayEngine())
     assert _statuses(out) == {**{s: "skipped" for s in GOOD}, "lecture-4-broken": "failed"}
     assert again.count("built") == 0 and not again.ok
 
 
-def test_worker_that_dies_every_time_fails_only_its_lecture(cluster, tmp_path):
+def test_worker_that_dies_every_time_fails_only_its_lecture(course_factory, cluster, tmp_path):
     course, out = tmp_path / "course", tmp_path / "out"
-    make_media_course(course)
+    course_factory.make_media_course(course)
     (course / "Lecture 2 - Hashing.mp4.crash").write_text("")
-    report = run_batch(course, out, _config(tmp_path), jobs=1, build_fn=fake_build, engine=RayEngine(max_retries=1))
+    report = run_batch(course, out, _config(tmp_path), jobs=1, build_fn=course_factory.fake_build, engine=RayEngine(max_retries=1))
     st = _statuses(out)
     assert st["lecture-2-hashing"] == "failed" and st["lecture-4-broken"] == "failed"
     assert "Ray worker died 2 times" in next(r.error for r in report.lectures if r.slug == "lecture-2-hashing")
@@ -139,11 +138,11 @@ def test_worker_that_dies_every_time_fails_only_its_lecture(cluster, tmp_path):
     assert not (out / "lecture-2-hashing").exists() and not _staging(out)
 
 
-def test_ctrl_c_cancels_running_lectures(cluster, tmp_path):
+def test_ctrl_c_cancels_running_lectures(course_factory, cluster, tmp_path):
     """SIGINT to `lecture-notes batch --engine ray --address ADDR`: the running lecture's worker is stopped,
     nothing half-written stays, the finished lectures are kept and a rerun resumes."""
     course, out = tmp_path / "course", tmp_path / "out"
-    make_media_course(course)
+    course_factory.make_media_course(course)
     src = course / "Lecture 2 - Hashing.mp4"
     src.with_name(src.name + ".hang").write_text("300")
     pids = src.with_name(src.name + ".pid")
@@ -180,17 +179,17 @@ def test_ctrl_c_cancels_running_lectures(cluster, tmp_path):
     assert st["lecture-1-sorting"] == "built" and st["lecture-2-hashing"] == "pending"
     assert not (out / "lecture-2-hashing").exists() and not _staging(out)
     src.with_name(src.name + ".hang").unlink()
-    run_batch(course, out, _config(tmp_path), build_fn=fake_build, engine=RayEngine())
+    run_batch(course, out, _config(tmp_path), build_fn=course_factory.fake_build, engine=RayEngine())
     st = _statuses(out)
     assert st["lecture-1-sorting"] == "skipped" and st["lecture-2-hashing"] == "built"
 
 
-def test_output_folder_checked_on_every_node(cluster, tmp_path):
+def test_output_folder_checked_on_every_node(course_factory, cluster, tmp_path):
     """The workers prove OUT is the driver's folder and writable before any lecture starts."""
     from lecture_notes.course.batch import plan_lectures
 
     course = tmp_path / "course"
-    make_media_course(course)
+    course_factory.make_media_course(course)
     engine = RayEngine()
     engine.workers(5, None)
     out = tmp_path / "out"
@@ -206,13 +205,13 @@ def test_output_folder_checked_on_every_node(cluster, tmp_path):
     assert "not the folder the batch was started with" in msg and "shared folder" in msg
 
 
-def test_cli_ray_engine_unwritable_output_and_bad_options(cluster, tmp_path):
+def test_cli_ray_engine_unwritable_output_and_bad_options(course_factory, cluster, tmp_path):
     from lecture_notes.cli.course import register_commands
 
     group = click.Group("t")
     register_commands(group)
     course = tmp_path / "course"
-    make_media_course(course)
+    course_factory.make_media_course(course)
     blocker = tmp_path / "file"
     blocker.write_text("x")
     res = CliRunner().invoke(group, ["batch", str(course), "-o", str(blocker / "out"), "--engine", "ray", "-q"])
@@ -238,8 +237,8 @@ def test_without_ray_installed_the_install_line(tmp_path):
     assert "Traceback" not in proc.stderr
 
 
-def _make_real_course(course: Path) -> None:
-    from media_factory import slide_video, tone, write_audio
+def _make_real_course(media_factory, course: Path) -> None:
+    slide_video, tone, write_audio = media_factory.slide_video, media_factory.tone, media_factory.write_audio
 
     course.mkdir(parents=True)
     srt = ("1\n00:00:00,500 --> 00:00:06,000\nToday we learn what a hash table is.\n\n"
@@ -256,13 +255,13 @@ def _make_real_course(course: Path) -> None:
     (course / "Lecture 4 broken.mp4").write_bytes(b"\x00\x00\x00\x18ftypmp42 this is not a video" * 10)
 
 
-def test_real_pipeline_on_ray_models_loaded_once_per_worker(cluster, tmp_path, monkeypatch):
+def test_real_pipeline_on_ray_models_loaded_once_per_worker(media_factory, cluster, tmp_path, monkeypatch):
     """3 real tiny lectures + 1 broken file with one Ray worker: right report; OCR and embedder loaded once."""
     from lecture_notes.cli.course import register_commands
 
     monkeypatch.setenv("LECTURE_NOTES_CACHE", str(tmp_path / "cache"))
     course, out = tmp_path / "course", tmp_path / "out"
-    _make_real_course(course)
+    _make_real_course(media_factory, course)
     engine = RayEngine()
     report = run_batch(course, out, BuildConfig(input=course, cache_dir=tmp_path / "cache"), jobs=1,
                        engine=engine)

@@ -200,10 +200,7 @@ def test_missing_transcript_file(tmp_path):
 
 
 @pytest.fixture(scope="module")
-def silent_video(tmp_path_factory):
-    sys.path.insert(0, str(ROOT / "samples"))
-    import make_sample
-
+def silent_video(make_sample, tmp_path_factory):
     d = tmp_path_factory.mktemp("silent")
     video = d / "silent.mp4"
     make_sample.make_lecture_video(video, make_sample.clip_sections(2, 2), audio=False)

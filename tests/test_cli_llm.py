@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-import sys
 from pathlib import Path
 
 import pytest
@@ -17,11 +16,8 @@ LINE = re.compile(r"^\[(\d+(?:\.\d+)?)-(\d+(?:\.\d+)?)\] (.+)$", re.M)
 
 
 @pytest.fixture(scope="module")
-def lecture(tmp_path_factory):
+def lecture(make_sample, tmp_path_factory):
     """A silent slide video with a transcript sidecar (no ASR needed)."""
-    sys.path.insert(0, str(ROOT / "samples"))
-    import make_sample
-
     d = tmp_path_factory.mktemp("llm")
     video = d / "lecture.mp4"
     truth = make_sample.make_lecture_video(video, make_sample.clip_sections(2, 4), audio=False, title="Vaccines")
@@ -72,11 +68,9 @@ def test_build_with_openai_compatible_server(lecture, tmp_path, monkeypatch):
 
 
 @pytest.mark.slow
-def test_build_with_tiny_transformers_model(lecture, tmp_path):
-    from tiny_models import build_tiny_llm
-
+def test_build_with_tiny_transformers_model(lecture, tiny_llm_dir, tmp_path):
     video, transcript, _ = lecture
-    model = build_tiny_llm(tmp_path / "tiny-llm")
+    model = tiny_llm_dir
     out = tmp_path / "out"
     result = CliRunner().invoke(main, ["build", str(video), "--transcript", str(transcript), "-o", str(out),
                                        "--llm", f"transformers:{model}", "--device", "cpu"],

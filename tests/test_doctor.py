@@ -5,17 +5,10 @@ from __future__ import annotations
 import json
 import shutil
 
-import pytest
 from click.testing import CliRunner
 
 from lecture_notes.runtime.doctor import (Check, check_model_folder, estimate_model_bytes, exit_code, run_doctor,
                                   weight_files)
-from tests.tiny_models import build_tiny_llm
-
-
-@pytest.fixture(scope="module")
-def llm_dir(tmp_path_factory):
-    return build_tiny_llm(tmp_path_factory.mktemp("doctor-llm"))
 
 
 def copy(src, dst):
@@ -23,21 +16,21 @@ def copy(src, dst):
     return dst
 
 
-def test_complete_folder_is_ok_with_parameter_count(llm_dir):
-    checks = check_model_folder(str(llm_dir), "notes")
+def test_complete_folder_is_ok_with_parameter_count(tiny_llm_dir):
+    checks = check_model_folder(str(tiny_llm_dir), "notes")
     assert len(checks) == 1 and checks[0].ok and "complete (model.safetensors" in checks[0].message
-    est = estimate_model_bytes(llm_dir)
+    est = estimate_model_bytes(tiny_llm_dir)
     import torch
     from safetensors.torch import load_file
 
-    tensors = load_file(str(llm_dir / "model.safetensors"))
+    tensors = load_file(str(tiny_llm_dir / "model.safetensors"))
     assert est["params"] == sum(t.numel() for t in tensors.values())
     assert est["bytes"] == sum(t.numel() * t.element_size() for t in tensors.values())
     assert all(t.dtype == torch.float32 for t in tensors.values())
 
 
-def test_missing_weights_names_folder_found_and_expected(llm_dir, tmp_path):
-    d = copy(llm_dir, tmp_path / "noweights")
+def test_missing_weights_names_folder_found_and_expected(tiny_llm_dir, tmp_path):
+    d = copy(tiny_llm_dir, tmp_path / "noweights")
     (d / "model.safetensors").unlink()
     (c,) = check_model_folder(str(d), "notes")
     assert not c.ok and c.name == "notes model weights"
@@ -45,8 +38,8 @@ def test_missing_weights_names_folder_found_and_expected(llm_dir, tmp_path):
     assert "found: chat_template.jinja, config.json, generation_config.json, tokenizer.json" in c.message
 
 
-def test_missing_tokenizer_and_config(llm_dir, tmp_path):
-    d = copy(llm_dir, tmp_path / "notok")
+def test_missing_tokenizer_and_config(tiny_llm_dir, tmp_path):
+    d = copy(tiny_llm_dir, tmp_path / "notok")
     (d / "tokenizer.json").unlink()
     (d / "config.json").unlink()
     checks = check_model_folder(str(d), "notes")
@@ -57,8 +50,8 @@ def test_missing_tokenizer_and_config(llm_dir, tmp_path):
     assert "model.safetensors" in checks[1].message  # the listing of what is there
 
 
-def test_missing_shard_of_sharded_checkpoint(llm_dir, tmp_path):
-    d = copy(llm_dir, tmp_path / "sharded")
+def test_missing_shard_of_sharded_checkpoint(tiny_llm_dir, tmp_path):
+    d = copy(tiny_llm_dir, tmp_path / "sharded")
     (d / "model.safetensors").rename(d / "model-00001-of-00002.safetensors")
     (d / "model.safetensors.index.json").write_text(json.dumps({"weight_map": {
         "a": "model-00001-of-00002.safetensors", "b": "model-00002-of-00002.safetensors"}}))
@@ -67,15 +60,15 @@ def test_missing_shard_of_sharded_checkpoint(llm_dir, tmp_path):
     assert not c.ok and "missing shard(s) model-00002-of-00002.safetensors" in c.message
 
 
-def test_whisper_folder_needs_processor_config(llm_dir, tmp_path):
-    (c,) = check_model_folder(str(llm_dir), "asr")
+def test_whisper_folder_needs_processor_config(tiny_llm_dir, tmp_path):
+    (c,) = check_model_folder(str(tiny_llm_dir), "asr")
     assert not c.ok and "preprocessor_config.json or processor_config.json" in c.message
 
 
-def test_missing_folder_and_run_doctor_exit_code(llm_dir, tmp_path):
+def test_missing_folder_and_run_doctor_exit_code(tiny_llm_dir, tmp_path):
     (c,) = check_model_folder(str(tmp_path / "gone"), "notes")
     assert not c.ok and "does not exist" in c.message
-    ov = {"build": {"device": "cpu"}, "notes": {"backend": "transformers", "options": {"model": str(llm_dir)}},
+    ov = {"build": {"device": "cpu"}, "notes": {"backend": "transformers", "options": {"model": str(tiny_llm_dir)}},
           "asr": {"backend": "transformers", "options": {"model": str(tmp_path / "gone")}}}
     checks = run_doctor(ov, load=False)
     by = {c.name: c for c in checks}
@@ -86,14 +79,14 @@ def test_missing_folder_and_run_doctor_exit_code(llm_dir, tmp_path):
     assert Check("n", False, "bad", "do this").line() == "FAIL  n: bad -> fix: do this"
 
 
-def test_doctor_cli(llm_dir, tmp_path):
+def test_doctor_cli(tiny_llm_dir, tmp_path):
     from lecture_notes.cli import main
 
     cfg = tmp_path / "c.toml"
-    cfg.write_text(f'[llm]\nbackend = "transformers:{llm_dir}"\n')
+    cfg.write_text(f'[llm]\nbackend = "transformers:{tiny_llm_dir}"\n')
     r = CliRunner().invoke(main, ["doctor", "--no-load", "--config", str(cfg)])
     assert r.exit_code == 0, r.output
-    assert f"ok    notes model: {llm_dir} complete" in r.output and "checks passed" in r.output
+    assert f"ok    notes model: {tiny_llm_dir} complete" in r.output and "checks passed" in r.output
     r = CliRunner().invoke(main, ["doctor", "--no-load", "--llm", f"transformers:{tmp_path / 'none'}"])
     assert r.exit_code == 1 and "FAIL  notes model:" in r.output and "-> fix:" in r.output
 

@@ -7,7 +7,6 @@ import sqlite3
 import zipfile
 from pathlib import Path
 
-from course_factory import TOPICS, make_course_output, make_notes, write_lecture
 from lecture_notes.course.export import export_course
 from lecture_notes.course.export.anki import BASIC_MODEL_ID, CLOZE_MODEL_ID, cloze_text
 
@@ -28,8 +27,8 @@ def _read(apkg: Path, tmp: Path):
     return names, media, blobs, notes, decks, models, cards
 
 
-def test_apkg_contents_and_stable_guids(tmp_path):
-    out = make_course_output(tmp_path / "out")
+def test_apkg_contents_and_stable_guids(course_output, tmp_path):
+    out = course_output
     dest = export_course(out, "anki")
     names, media, blobs, notes, decks, models, cards = _read(dest, tmp_path)
     deck_names = sorted(d["name"] for d in decks.values())
@@ -62,8 +61,8 @@ def test_apkg_contents_and_stable_guids(tmp_path):
     assert len({n[0] for n in notes}) == len(notes)
 
 
-def test_fields_escaped(tmp_path):
-    lec = write_lecture(tmp_path / "one", make_notes(*TOPICS[0], inject=True))
+def test_fields_escaped(course_factory, tmp_path):
+    lec = course_factory.write_lecture(tmp_path / "one", course_factory.make_notes(*course_factory.TOPICS[0], inject=True))
     dest = export_course(lec, "anki", tmp_path / "one.apkg", link_base="https://x.org/c/")
     notes = _read(dest, tmp_path)[3]
     flds = " ".join(n[2] for n in notes)

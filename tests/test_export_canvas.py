@@ -7,7 +7,6 @@ import click
 from click.testing import CliRunner
 from lxml import etree
 
-from course_factory import make_course_output
 from lecture_notes.course.export.common import SafeZip, safe_relpath
 
 NS = {"cp": "http://www.imsglobal.org/xsd/imsccv1p1/imscp_v1p1", "q": "http://www.imsglobal.org/xsd/ims_qtiasiv1p2",
@@ -22,8 +21,8 @@ def _group():
     return g
 
 
-def test_canvas_zip_layout_via_cli(tmp_path):
-    out = make_course_output(tmp_path / "out", inject=True)
+def test_canvas_zip_layout_via_cli(course_factory, tmp_path):
+    out = course_factory.make_course_output(tmp_path / "out", inject=True)
     dest = tmp_path / "quizzes.zip"
     res = CliRunner().invoke(_group(), ["export", str(out), "--to", "canvas-qti", "-o", str(dest)])
     assert res.exit_code == 0, res.output

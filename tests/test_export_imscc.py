@@ -7,7 +7,6 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
-from course_factory import make_course_output, make_notes, write_lecture, TOPICS
 from lecture_notes.course.export import export_course
 
 CC = Path(__file__).resolve().parent / "data" / "imscc-1.1"  # the repository carries the XSDs it tests against
@@ -56,8 +55,8 @@ def test_schemas_are_the_unchanged_ims_files():
             assert b"IPR, License and Distribution Notices" in (CC / name).read_bytes(), name
 
 
-def test_cartridge_validates_and_references_resolve(tmp_path, validator):
-    out = make_course_output(tmp_path / "out")
+def test_cartridge_validates_and_references_resolve(course_output, tmp_path, validator):
+    out = course_output
     dest = export_course(out, "imscc")
     assert dest == out / "algorithms-101.imscc"
     assert validator.validate_package(str(dest)) == []
@@ -107,8 +106,8 @@ def test_cartridge_validates_and_references_resolve(tmp_path, validator):
             assert not n.startswith("/") and ".." not in n.split("/")
 
 
-def test_single_lecture_folder_and_injection_escaped(tmp_path, validator):
-    lec = write_lecture(tmp_path / "one", make_notes(*TOPICS[1], inject=True))
+def test_single_lecture_folder_and_injection_escaped(course_factory, tmp_path, validator):
+    lec = course_factory.write_lecture(tmp_path / "one", course_factory.make_notes(*course_factory.TOPICS[1], inject=True))
     dest = export_course(lec, "imscc", tmp_path / "x.imscc")
     assert validator.validate_package(str(dest)) == []
     with zipfile.ZipFile(dest) as zf:
@@ -123,10 +122,10 @@ def test_single_lecture_folder_and_injection_escaped(tmp_path, validator):
                     assert not frag.findall(".//script")
 
 
-def test_refuses_overwrite_and_missing_notes(tmp_path):
+def test_refuses_overwrite_and_missing_notes(course_output, tmp_path):
     from lecture_notes.core.errors import InputError, OutputError
 
-    out = make_course_output(tmp_path / "out")
+    out = course_output
     dest = export_course(out, "imscc")
     before = dest.read_bytes()
     with pytest.raises(OutputError, match="--force"):

@@ -4,7 +4,6 @@ from __future__ import annotations
 import re
 import xml.etree.ElementTree as ET
 
-from course_factory import EVIL, make_course_output
 from lecture_notes.course.export import export_course
 from lecture_notes.course.export.common import cdata
 from lecture_notes.course.export.moodle import ALLOWED_FRACTIONS, category_path, cloze_answer
@@ -14,8 +13,8 @@ def _allowed(frac: str) -> bool:
     return frac.lstrip("-") in ALLOWED_FRACTIONS
 
 
-def test_moodle_xml_structure(tmp_path):
-    out = make_course_output(tmp_path / "out")
+def test_moodle_xml_structure(course_output, tmp_path):
+    out = course_output
     dest = export_course(out, "moodle-xml")
     root = ET.parse(dest).getroot()
     assert root.tag == "quiz"
@@ -39,8 +38,8 @@ def test_moodle_xml_structure(tmp_path):
     assert {a.findtext("text") for a in short[2].iter("answer")} == {"Hash table", "Hash tables"}
 
 
-def test_injection_and_cdata(tmp_path):
-    out = make_course_output(tmp_path / "out", inject=True)
+def test_injection_and_cdata(course_factory, tmp_path):
+    out = course_factory.make_course_output(tmp_path / "out", inject=True)
     dest = export_course(out, "moodle-xml")
     raw = dest.read_text()
     root = ET.fromstring(raw)  # still well-formed
@@ -49,7 +48,7 @@ def test_injection_and_cdata(tmp_path):
     assert cdata("a]]>b") == "<![CDATA[a]]]]><![CDATA[>b]]>"
     assert ET.fromstring(f"<t>{cdata('x ]]> y')}</t>").text == "x ]]> y"
     # the raw answer of a short-answer question keeps ]]> intact through the split CDATA
-    assert ET.fromstring(f"<t>{cdata(EVIL)}</t>").text == EVIL
+    assert ET.fromstring(f"<t>{cdata(course_factory.EVIL)}</t>").text == course_factory.EVIL
     assert category_path("A/B") == "$course$/top/A//B"
     # exactly what Moodle's multianswer parser un-escapes (\} \#), entities for the rest; / and " untouched
     assert cloze_answer('a}b#c~d/e"f<g*h') == r'a\}b\#c&#126;d/e"f&lt;g\*h'

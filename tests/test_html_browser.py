@@ -11,7 +11,6 @@ from pathlib import Path
 import pytest
 
 from lecture_notes.stages.render import render_outputs
-from notes_factory import make_notes, write_slide_images
 
 pytestmark = pytest.mark.slow
 
@@ -59,10 +58,10 @@ def _make_video(path: Path, seconds: int = VIDEO_SECONDS) -> None:
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory):
+def site(notes_factory, tmp_path_factory):
     root = tmp_path_factory.mktemp("site")
-    notes = make_notes(inject=True)
-    write_slide_images(root / "work", notes)
+    notes = notes_factory.make_notes(inject=True)
+    notes_factory.write_slide_images(root / "work", notes)
     out = root / "lecture_notes"
     _make_video(root / "lecture.webm")
     render_outputs(notes, out, media_href="../lecture.webm", image_root=root / "work")
@@ -70,10 +69,10 @@ def site(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def clean_site(tmp_path_factory):
+def clean_site(notes_factory, tmp_path_factory):
     root = tmp_path_factory.mktemp("clean")
-    notes = make_notes()
-    write_slide_images(root / "work", notes)
+    notes = notes_factory.make_notes()
+    notes_factory.write_slide_images(root / "work", notes)
     _make_video(root / "lecture.webm")
     render_outputs(notes, root / "out", media_href="../lecture.webm", image_root=root / "work")
     return root / "out" / "notes.html"

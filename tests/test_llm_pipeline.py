@@ -8,8 +8,6 @@ from pathlib import Path
 import pytest
 
 from lecture_notes.core.config import BuildConfig
-from tests.media_factory import tone, write_audio
-from tests.tiny_models import build_tiny_llm
 
 SRT = """1
 00:00:00,000 --> 00:00:20,000
@@ -26,11 +24,11 @@ Backpropagation computes the gradient of the loss with respect to every weight.
 
 
 @pytest.mark.slow
-def test_build_with_tiny_llm_records_fallbacks(tmp_path):
+def test_build_with_tiny_llm_records_fallbacks(media_factory, tiny_llm_dir, tmp_path):
     from lecture_notes.runtime.pipeline import build_notes
 
-    llm = build_tiny_llm(tmp_path / "llm")
-    audio = write_audio(tmp_path / "lecture.wav", tone(60.0))
+    llm = tiny_llm_dir
+    audio = media_factory.write_audio(tmp_path / "lecture.wav", media_factory.tone(60.0))
     srt = tmp_path / "lecture.srt"
     srt.write_text(SRT)
     cfg = BuildConfig(input=audio, out_dir=tmp_path / "out", transcript=srt, window=30.0,

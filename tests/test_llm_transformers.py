@@ -10,7 +10,6 @@ from lecture_notes.backends.base import NoteWriter
 from lecture_notes.backends.registry import create
 from lecture_notes.core.errors import BackendError, ConfigError
 from lecture_notes.core.types import ChapterSpan, Chunk, ChunkNotes, Sentence, TimedText
-from tests.tiny_models import build_tiny_llm
 
 
 class CountingFallback(NoteWriter):
@@ -25,20 +24,15 @@ class CountingFallback(NoteWriter):
                           (), (), backend="extractive")
 
 
-@pytest.fixture(scope="module")
-def llm_dir(tmp_path_factory):
-    return build_tiny_llm(tmp_path_factory.mktemp("tiny-llm"))
-
-
 def chunks():
     return [Chunk(0, 0.0, 12.0, (Sentence(0.0, 5.0, "Gradient descent updates the weights."),
                                  Sentence(5.0, 12.0, "The learning rate controls the step."))),
             Chunk(1, 12.0, 20.0, (Sentence(12.0, 20.0, "Backpropagation computes the gradient."),))]
 
 
-def test_loads_by_path_and_falls_back_on_junk(llm_dir):
+def test_loads_by_path_and_falls_back_on_junk(tiny_llm_dir):
     fb = CountingFallback()
-    w = create("notes", "transformers", model=str(llm_dir), max_new_tokens=6, batch_size=2, fallback=fb,
+    w = create("notes", "transformers", model=str(tiny_llm_dir), max_new_tokens=6, batch_size=2, fallback=fb,
                device="cpu", embedder=None)
     assert w.generative and w.context_length == 2048
     prompt = w.render_chat(w._chunk_messages(chunks()[0], ""))
@@ -55,9 +49,9 @@ def test_loads_by_path_and_falls_back_on_junk(llm_dir):
     w.close()
 
 
-def test_valid_json_from_the_model_is_used(llm_dir, monkeypatch):
+def test_valid_json_from_the_model_is_used(tiny_llm_dir, monkeypatch):
     """Generation patched at the tokenizer-decode boundary: the real generate runs, its text is replaced."""
-    w = create("notes", "transformers", model=str(llm_dir), max_new_tokens=2, fallback=CountingFallback())
+    w = create("notes", "transformers", model=str(tiny_llm_dir), max_new_tokens=2, fallback=CountingFallback())
     reply = json.dumps({"summary": [{"text": "Gradient descent updates the weights.", "start": 0, "end": 5}],
                         "key_points": [{"text": "The learning rate controls the step.", "start": 0, "end": 5}],
                         "qa": []})
@@ -68,8 +62,8 @@ def test_valid_json_from_the_model_is_used(llm_dir, monkeypatch):
     assert w.stats()["llm_chunks"] == 1 and w.stats()["llm_reanchored"] == 1
 
 
-def test_reduce_on_tiny_model_falls_back_per_chapter(llm_dir):
-    w = create("notes", "transformers", model=str(llm_dir), max_new_tokens=4, fallback=CountingFallback())
+def test_reduce_on_tiny_model_falls_back_per_chapter(tiny_llm_dir):
+    w = create("notes", "transformers", model=str(tiny_llm_dir), max_new_tokens=4, fallback=CountingFallback())
     cn = [ChunkNotes(0, 12, (TimedText("Gradient descent updates the weights.", 0, 5),), (), ()),
           ChunkNotes(12, 20, (TimedText("Backpropagation computes the gradient.", 12, 20),), (), ())]
     out = w.reduce(cn, [ChapterSpan(0, 12, "One"), ChapterSpan(12, 20, "Two")], title="ML")
@@ -80,24 +74,24 @@ def test_reduce_on_tiny_model_falls_back_per_chapter(llm_dir):
     assert w.stats()["llm_reduce_fallbacks"] == 3 and w.stats()["llm_reduce_calls"] == 3
 
 
-def test_option_and_folder_errors(llm_dir, tmp_path):
+def test_option_and_folder_errors(tiny_llm_dir, tmp_path):
     with pytest.raises(ConfigError, match="unknown option.*max_tokens.*valid options:.*max_new_tokens"):
-        create("notes", "transformers", model=str(llm_dir), max_tokens=5)
+        create("notes", "transformers", model=str(tiny_llm_dir), max_tokens=5)
     with pytest.raises(BackendError, match="does not exist"):
         create("notes", "transformers", model=str(tmp_path / "nope"))
     with pytest.raises(BackendError, match="not in the Hugging Face cache"):
         create("notes", "transformers", model="someone/not-cached-model")
     with pytest.raises(BackendError, match="bitsandbytes"):
-        create("notes", "transformers", model=str(llm_dir), load_in_4bit=True)
+        create("notes", "transformers", model=str(tiny_llm_dir), load_in_4bit=True)
     with pytest.raises(BackendError, match="unknown dtype"):
-        create("notes", "transformers", model=str(llm_dir), dtype="int3")
+        create("notes", "transformers", model=str(tiny_llm_dir), dtype="int3")
 
 
-def test_model_without_chat_template_is_refused(llm_dir, tmp_path):
+def test_model_without_chat_template_is_refused(tiny_llm_dir, tmp_path):
     import shutil
 
     plain = tmp_path / "plain"
-    shutil.copytree(llm_dir, plain)
+    shutil.copytree(tiny_llm_dir, plain)
     (plain / "chat_template.jinja").unlink()
     cfg = json.loads((plain / "tokenizer_config.json").read_text())
     cfg.pop("chat_template", None)

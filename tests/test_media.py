@@ -8,21 +8,20 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import media_factory as mf
 from lecture_notes.core.fsutil import sha256_file
 from lecture_notes.stages import media
 from lecture_notes.core.errors import InputError, NoAudioError
 
 
 @pytest.fixture(scope="module")
-def lecture(tmp_path_factory) -> Path:
-    p, _ = mf.slide_video(tmp_path_factory.mktemp("m") / "lecture.mp4", seconds_per_slide=4, audio=True)
+def lecture(media_factory, tmp_path_factory) -> Path:
+    p, _ = media_factory.slide_video(tmp_path_factory.mktemp("m") / "lecture.mp4", seconds_per_slide=4, audio=True)
     return p
 
 
 @pytest.fixture(scope="module")
-def silent_video(tmp_path_factory) -> Path:
-    return mf.static_video(tmp_path_factory.mktemp("m") / "silent.mkv", seconds=6)
+def silent_video(media_factory, tmp_path_factory) -> Path:
+    return media_factory.static_video(tmp_path_factory.mktemp("m") / "silent.mkv", seconds=6)
 
 
 def _one_line_with_fix(msg: str, *words: str) -> None:
@@ -48,9 +47,9 @@ def test_probe_video_without_audio(silent_video):
 
 
 @pytest.mark.parametrize("ext", [".wav", ".m4a", ".mp3"])
-def test_audio_only_formats(tmp_path, ext):
-    sig = mf.tone(3.0, freq=440.0)
-    p = mf.write_audio(tmp_path / f"talk{ext}", sig)
+def test_audio_only_formats(media_factory, tmp_path, ext):
+    sig = media_factory.tone(3.0, freq=440.0)
+    p = media_factory.write_audio(tmp_path / f"talk{ext}", sig)
     info = media.probe(p)
     assert info.has_audio and not info.has_video and info.width is None
     assert info.duration == pytest.approx(3.0, abs=0.15)
@@ -134,13 +133,13 @@ def test_iter_frames_falls_back_when_decord_fails(lecture, monkeypatch):
     assert len(frames) == 6 and frames[-1].t == pytest.approx(10.0)
 
 
-def test_frame_at_full_resolution(tmp_path):
-    p, _ = mf.slide_video(tmp_path / "hd.mp4", seconds_per_slide=2, size=(1280, 720), cursor=False, grain=0)
+def test_frame_at_full_resolution(media_factory, tmp_path):
+    p, _ = media_factory.slide_video(tmp_path / "hd.mp4", seconds_per_slide=2, size=(1280, 720), cursor=False, grain=0)
     full = media.frame_at(p, 3.0)
     assert full.shape == (720, 1280, 3)
     # At t=3 s the second slide is showing: it matches a fresh render of slide 2, not slide 1.
-    s2 = mf.slide_image(*mf.SLIDES[1], size=(1280, 720)).astype(int)
-    s1 = mf.slide_image(*mf.SLIDES[0], size=(1280, 720)).astype(int)
+    s2 = media_factory.slide_image(*media_factory.SLIDES[1], size=(1280, 720)).astype(int)
+    s1 = media_factory.slide_image(*media_factory.SLIDES[0], size=(1280, 720)).astype(int)
     assert np.abs(full - s2).mean() < np.abs(full - s1).mean() / 2
 
 

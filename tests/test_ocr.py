@@ -6,7 +6,6 @@ import numpy as np
 import pytest
 from PIL import Image
 
-import media_factory as mf
 from lecture_notes.stages import media
 from lecture_notes.backends.base import OcrEngine
 from lecture_notes.stages.ocr import is_blank, prepare_for_ocr, read_slides
@@ -31,8 +30,8 @@ def _span(img, start, end):
     return SlideSpan(start=start, end=end, keyframe=img, keyframe_t=(start + end) / 2)
 
 
-def test_read_slides_saves_jpegs_and_drops_only_blank(tmp_path):
-    slide = mf.slide_image(*mf.SLIDES[0], size=(1920, 1080))
+def test_read_slides_saves_jpegs_and_drops_only_blank(media_factory, tmp_path):
+    slide = media_factory.slide_image(*media_factory.SLIDES[0], size=(1920, 1080))
     photo = np.random.default_rng(0).integers(160, 255, (360, 640, 3), dtype=np.uint8)  # no text, not blank
     white = np.full((360, 640, 3), 255, np.uint8)
     spans = [_span(slide, 0, 10), _span(white, 10, 12), _span(photo, 12, 20)]
@@ -51,15 +50,15 @@ def test_read_slides_saves_jpegs_and_drops_only_blank(tmp_path):
     assert engine.seen[0] == (1080, 1920, 3) and engine.seen[1] == (720, 1280, 3)
 
 
-def test_full_res_callback_and_fallback(tmp_path):
-    small = mf.slide_image(*mf.SLIDES[1], size=(320, 180))
+def test_full_res_callback_and_fallback(media_factory, tmp_path):
+    small = media_factory.slide_image(*media_factory.SLIDES[1], size=(320, 180))
     asked = []
 
     def full(t):
         asked.append(t)
         if t > 10:
             raise RuntimeError("decode failed")
-        return mf.slide_image(*mf.SLIDES[1], size=(1280, 720))
+        return media_factory.slide_image(*media_factory.SLIDES[1], size=(1280, 720))
 
     out = read_slides([_span(small, 0, 10), _span(small, 10, 20)], FakeEngine(), tmp_path, full_res=full)
     assert asked == [5.0, 15.0]
@@ -67,11 +66,11 @@ def test_full_res_callback_and_fallback(tmp_path):
     assert Image.open(tmp_path / out[1].image_path).size == (320, 180)  # fell back to the sampled frame
 
 
-def test_blank_and_prepare():
+def test_blank_and_prepare(media_factory):
     assert is_blank(np.zeros((100, 200, 3), np.uint8))
     assert is_blank(np.full((100, 200, 3), 250, np.uint8) + np.random.default_rng(1).integers(0, 3, (100, 200, 3),
                                                                                              dtype=np.uint8))
-    assert not is_blank(mf.slide_image("Hi", ["x"]))
+    assert not is_blank(media_factory.slide_image("Hi", ["x"]))
     assert prepare_for_ocr(np.zeros((360, 640, 3), np.uint8)).shape == (720, 1280, 3)
     assert prepare_for_ocr(np.zeros((1080, 1920, 3), np.uint8)).shape == (1080, 1920, 3)
 
@@ -96,14 +95,14 @@ def engine():
 
 
 @pytest.mark.slow
-def test_rapidocr_reads_detected_slides(tmp_path, engine):
-    path, _ = mf.slide_video(tmp_path / "lecture.mp4", seconds_per_slide=6, noise_frames=(3,))
+def test_rapidocr_reads_detected_slides(media_factory, tmp_path, engine):
+    path, _ = media_factory.slide_video(tmp_path / "lecture.mp4", seconds_per_slide=6, noise_frames=(3,))
     info = media.probe(path)
     spans = detect_slides(media.iter_frames(path, fps=1.0), duration=info.duration)
     assert len(spans) == 3
     slides = read_slides(spans, engine, tmp_path / "out", full_res=lambda t: media.frame_at(path, t))
-    assert [s.title for s in slides] == [t for t, _ in mf.SLIDES]
-    for s, (_, bullets) in zip(slides, mf.SLIDES):
+    assert [s.title for s in slides] == [t for t, _ in media_factory.SLIDES]
+    for s, (_, bullets) in zip(slides, media_factory.SLIDES):
         assert s.confidence > 0.8
         squashed = s.text.replace(" ", "")
         for b in bullets:  # PP-OCR sometimes drops a space between words; the letters must all be right
@@ -112,8 +111,8 @@ def test_rapidocr_reads_detected_slides(tmp_path, engine):
 
 
 @pytest.mark.slow
-def test_rapidocr_lines_in_reading_order(engine):
-    img = mf.slide_image("Two Columns", ["left item"], size=(960, 540))
+def test_rapidocr_lines_in_reading_order(media_factory, engine):
+    img = media_factory.slide_image("Two Columns", ["left item"], size=(960, 540))
     Image.fromarray(img)  # sanity: a valid image
     lines = engine.read(img)
     assert [ln.text for ln in lines][:2] == ["Two Columns", "- left item"]

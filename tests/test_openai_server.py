@@ -193,10 +193,8 @@ def test_write_many_concurrent(server):
     assert time.monotonic() - t0 < 1.2  # four 0.4 s replies in parallel, not 1.6 s in sequence
 
 
-def test_serving_the_tiny_transformers_model(server, tmp_path):
-    from tests.tiny_models import build_tiny_llm
-
-    local = create("notes", "transformers", model=str(build_tiny_llm(tmp_path / "llm")), max_new_tokens=5)
+def test_serving_the_tiny_transformers_model(server, tiny_llm_dir, tmp_path):
+    local = create("notes", "transformers", model=str(tiny_llm_dir), max_new_tokens=5)
     server.generate = lambda messages: local._generate([messages], max_new_tokens=5)[0]
     server.script = [("model", None), ("model", None)]
     w = writer(server.url)

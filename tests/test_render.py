@@ -18,8 +18,10 @@ from lecture_notes.core.timefmt import clock
 from lecture_notes.stages.render import md_text, render_outputs, transcript_sentences, yaml_str
 from lecture_notes.core.types import Segment, Transcript, Word
 from lecture_notes.core.serialize import notes_from_dict, validate_notes_dict
-from notes_factory import EVIL, make_notes, write_slide_images
 
+# notes_factory.EVIL, spelled out: parametrize needs it at import time.
+EVIL = ('<script>window.pwned=1</script> <img src=x onerror="window.pwned=2"> [click me](javascript:window.pwned=3) '
+        '" onmouseover="window.pwned=4" x="')
 HOSTILE = [EVIL, "<script>alert(1)</script>", "a](javascript:alert(1)) [b](x)", "![i](http://evil.example/x.png)",
            "*bold* _em_ `code` ~~s~~ | cell | $x$ &amp; &lt;b&gt;", "# heading", "- item", "1. item", "> quote",
            "see https://evil.example and www.evil.example", "<http://evil.example>", "back\\slash \\*",
@@ -27,10 +29,10 @@ HOSTILE = [EVIL, "<script>alert(1)</script>", "a](javascript:alert(1)) [b](x)", 
 
 
 @pytest.fixture()
-def built(tmp_path):
+def built(notes_factory, tmp_path):
     def build(notes=None, **kw):
-        notes = notes or make_notes()
-        write_slide_images(tmp_path / "work", notes)
+        notes = notes or notes_factory.make_notes()
+        notes_factory.write_slide_images(tmp_path / "work", notes)
         out = tmp_path / "out"
         kw.setdefault("media_href", "lecture.mp4")
         files = render_outputs(notes, out, image_root=tmp_path / "work", **kw)
@@ -79,20 +81,20 @@ def test_subtitles(built):
     assert "00:03:00.000 --> 00:06:50.250\nEntropy" in chapters
 
 
-def test_format_subset_and_unknown_format(built, tmp_path):
+def test_format_subset_and_unknown_format(notes_factory, built, tmp_path):
     _, out, files = built(formats=("md",))
     assert {p.name for p in files} >= {"notes.md", "transcript.vtt", "transcript.srt", "chapters.vtt"}
     assert not (out / "notes.html").exists() and not (out / "notes.json").exists()
     with pytest.raises(ConfigError, match="unknown format pdf"):
-        render_outputs(make_notes(), tmp_path / "x", formats=("pdf",))
+        render_outputs(notes_factory.make_notes(), tmp_path / "x", formats=("pdf",))
 
 
-def test_missing_and_unsafe_slide_images(tmp_path, caplog):
-    notes = make_notes()
+def test_missing_and_unsafe_slide_images(notes_factory, tmp_path, caplog):
+    notes = notes_factory.make_notes()
     ch = notes.chapters[0]
     evil = replace(ch.slides[1], image_path="../../etc/passwd")
     notes = replace(notes, chapters=(replace(ch, slides=(ch.slides[0], evil)),) + notes.chapters[1:])
-    write_slide_images(tmp_path / "work", replace(notes, chapters=notes.chapters[1:]))  # no slide-001.jpg
+    notes_factory.write_slide_images(tmp_path / "work", replace(notes, chapters=notes.chapters[1:]))  # no slide-001.jpg
     with caplog.at_level(logging.WARNING, logger="lecture_notes.stages.render"):
         files = render_outputs(notes, tmp_path / "out", image_root=tmp_path / "work")
     assert "missing" in caplog.text and "unsafe path" in caplog.text
@@ -145,8 +147,8 @@ def test_markdown_without_media_uses_plain_timestamps(built):
     assert "#t=" not in body and "- `0:17` A fair coin flip" in body
 
 
-def test_markdown_injection_is_escaped(built):
-    notes, out, _ = built(make_notes(inject=True))
+def test_markdown_injection_is_escaped(notes_factory, built):
+    notes, out, _ = built(notes_factory.make_notes(inject=True))
     text = (out / "notes.md").read_text("utf-8")
     meta, body = _front_matter(text)
     assert meta["title"] == notes.title and meta["tags"][1] == notes.tags[1]
@@ -191,8 +193,8 @@ def test_transcript_sentences_use_word_times():
         (20, 22.86, "One two."), (22.86, 30, "Three four five six.")]
 
 
-def test_transcript_is_split_into_sentences_with_timestamps(built):
-    notes = make_notes()
+def test_transcript_is_split_into_sentences_with_timestamps(notes_factory, built):
+    notes = notes_factory.make_notes()
     segs = notes.transcript.segments
     two = Segment(segs[0].start, segs[0].end, "First we define it. Then we use it.")
     notes = replace(notes, transcript=Transcript((two,) + segs[1:]))
@@ -274,8 +276,8 @@ def test_html_is_self_contained(built):
     assert "@media (prefers-color-scheme: dark)" in raw and "@media print" in raw
 
 
-def test_html_injection_is_escaped(built):
-    notes, out, _ = built(make_notes(inject=True))
+def test_html_injection_is_escaped(notes_factory, built):
+    notes, out, _ = built(notes_factory.make_notes(inject=True))
     raw = (out / "notes.html").read_text("utf-8")
     doc = lxml.html.fromstring(raw.encode())
     scripts = doc.xpath("//script")
@@ -302,9 +304,9 @@ def test_html_audio_and_no_media(built, tmp_path):
 
 @pytest.mark.parametrize("href", ["javascript:alert(1)", "JaVaScRiPt:x", "data:video/mp4;base64,AAAA",
                                   "//evil.example/x.mp4", "vbscript:x"])
-def test_rejects_unsafe_media_href(tmp_path, href):
+def test_rejects_unsafe_media_href(notes_factory, tmp_path, href):
     with pytest.raises(ConfigError, match="media link"):
-        render_outputs(make_notes(), tmp_path / "o", media_href=href)
+        render_outputs(notes_factory.make_notes(), tmp_path / "o", media_href=href)
 
 
 def test_remote_media_is_allowed_by_csp(built):
@@ -315,8 +317,8 @@ def test_remote_media_is_allowed_by_csp(built):
     assert doc.xpath("//video/@src") == ["https://media.example.edu/lec3.mp4"]
 
 
-def test_non_english_lang_and_bad_lang(built):
-    notes = make_notes()
+def test_non_english_lang_and_bad_lang(notes_factory, built):
+    notes = notes_factory.make_notes()
     _, out, _ = built(replace(notes, transcript=replace(notes.transcript, language="de")))
     assert _html(out).get("lang") == "de"
     _, out, _ = built(replace(notes, transcript=replace(notes.transcript, language='en" onload="x')))
@@ -324,12 +326,12 @@ def test_non_english_lang_and_bad_lang(built):
 
 
 # ---------------------------------------------------------------- templates
-def test_template_override(built, tmp_path):
+def test_template_override(notes_factory, built, tmp_path):
     tdir = tmp_path / "templates"
     (tdir / "partials").mkdir(parents=True)
     (tdir / "notes.md.j2").write_text("CUSTOM {{ title|md_escape }} ({{ chapters|length }} chapters)\n")
     (tdir / "partials/style.css.j2").write_text("body { color: rebeccapurple; }\n")
-    notes, out, _ = built(make_notes(inject=True), template_dir=tdir)
+    notes, out, _ = built(notes_factory.make_notes(inject=True), template_dir=tdir)
     md = (out / "notes.md").read_text("utf-8")
     assert md.startswith("CUSTOM Lecture 3: Information Theory \\<script\\>") and "(3 chapters)" in md
     html = (out / "notes.html").read_text("utf-8")
@@ -339,14 +341,14 @@ def test_template_override(built, tmp_path):
     assert (out / "notes.html").read_text("utf-8").startswith("<h1>Lecture 3: Information Theory &lt;script&gt;")
 
 
-def test_template_errors_are_config_errors(tmp_path):
+def test_template_errors_are_config_errors(notes_factory, tmp_path):
     tdir = tmp_path / "t"
     tdir.mkdir()
     (tdir / "notes.md.j2").write_text("{% if %}")
     with pytest.raises(ConfigError, match="syntax error at line 1"):
-        render_outputs(make_notes(), tmp_path / "o", formats=("md",), template_dir=tdir)
+        render_outputs(notes_factory.make_notes(), tmp_path / "o", formats=("md",), template_dir=tdir)
     (tdir / "notes.md.j2").write_text("{{ no_such_thing }}")
     with pytest.raises(ConfigError, match="unknown variable"):
-        render_outputs(make_notes(), tmp_path / "o", formats=("md",), template_dir=tdir)
+        render_outputs(notes_factory.make_notes(), tmp_path / "o", formats=("md",), template_dir=tdir)
     with pytest.raises(ConfigError, match="is not a folder"):
-        render_outputs(make_notes(), tmp_path / "o", formats=("md",), template_dir=tmp_path / "missing")
+        render_outputs(notes_factory.make_notes(), tmp_path / "o", formats=("md",), template_dir=tmp_path / "missing")

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 import av
@@ -11,15 +10,16 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = ROOT / "samples"
-sys.path.insert(0, str(SAMPLES))
-import make_sample as ms  # noqa: E402
 
 VIDEO = SAMPLES / "lecture.mp4"
 TRUTH = SAMPLES / "lecture.truth.json"
 
 # short sentences keep the real-TTS tests to a couple of seconds
-TINY = [ms.SectionSpec("Light Reactions", ("Chlorophyll absorbs light", "Water is split"), ("Plants need light.",)),
-        ms.SectionSpec("The Calvin Cycle", ("Carbon dioxide is fixed", "Sugar is built"), ("Sugar is made later.",))]
+@pytest.fixture()
+def tiny_sections(make_sample):
+    return [make_sample.SectionSpec("Light Reactions", ("Chlorophyll absorbs light", "Water is split"),
+                                    ("Plants need light.",)),
+            make_sample.SectionSpec("The Calvin Cycle", ("Carbon dioxide is fixed", "Sugar is built"), ("Sugar is made later.",))]
 
 
 @pytest.fixture(scope="module")
@@ -90,8 +90,8 @@ def test_truth_is_consistent(truth):
     assert 550 <= truth["word_count"] <= 750
 
 
-def test_truth_matches_the_lecture_script(truth):
-    script = ms.load_script()
+def test_truth_matches_the_lecture_script(make_sample, truth):
+    script = make_sample.load_script()
     assert truth["title"] == script.title
     assert [s["title"] for s in truth["slides"]] == [s.title for s in script.sections]
     assert [s["text"] for s in truth["sentences"]] == [x for sec in script.sections for x in sec.sentences]
@@ -110,49 +110,49 @@ def test_committed_audio_is_speech_where_truth_says(truth):
 
 
 # ------------------------------------------------------------------------------------------- generator library
-def test_render_slide_looks_like_a_slide(monkeypatch):
-    img = ms.render_slide("Photosynthesis", ["Light is absorbed", "Sugar is made"], footer="Biology", page="1 / 2")
+def test_render_slide_looks_like_a_slide(make_sample, monkeypatch):
+    img = make_sample.render_slide("Photosynthesis", ["Light is absorbed", "Sugar is made"], footer="Biology", page="1 / 2")
     assert img.size == (1280, 720) and img.mode == "RGB"
     px = np.asarray(img).astype(int)
-    assert tuple(px[20, 640]) == ms._NAVY  # title bar
+    assert tuple(px[20, 640]) == make_sample._NAVY  # title bar
     title_band, body = px[30:120, 40:700], px[190:420, 100:900]
     assert (title_band.min(axis=2) > 200).mean() > 0.02  # white title text drawn
     assert (body.max(axis=2) < 100).mean() > 0.02  # dark bullet text drawn
     assert (px[430:640].max(axis=2) < 100).mean() < 0.001  # nothing below two bullets
-    monkeypatch.setattr(ms, "FONT_DIRS", ("/nonexistent",))
-    ms._font.cache_clear()
+    monkeypatch.setattr(make_sample, "FONT_DIRS", ("/nonexistent",))
+    make_sample._font.cache_clear()
     try:
-        small = ms.render_slide("Fallback font", ["still renders"], size=(640, 360))
+        small = make_sample.render_slide("Fallback font", ["still renders"], size=(640, 360))
     finally:
-        ms._font.cache_clear()
+        make_sample._font.cache_clear()
     assert small.size == (640, 360) and (np.asarray(small)[90:200].max(axis=2) < 100).any()
 
 
-def test_remix_sections_cycles_with_part_titles_and_seeded_order():
-    script = ms.load_script()
-    a = ms.remix_sections(script.sections, 4, seed=1)
+def test_remix_sections_cycles_with_part_titles_and_seeded_order(make_sample):
+    script = make_sample.load_script()
+    a = make_sample.remix_sections(script.sections, 4, seed=1)
     assert len(a) == 4 * len(script.sections)
     assert a[:len(script.sections)] == list(script.sections)
     assert all(s.title.startswith("Part 3: ") for s in a[10:15])
     assert all(x.title.split(": ")[-1] != y.title.split(": ")[-1] for x, y in zip(a, a[1:]))
-    assert a == ms.remix_sections(script.sections, 4, seed=1)
-    assert [s.title for s in a] != [s.title for s in ms.remix_sections(script.sections, 4, seed=2)]
+    assert a == make_sample.remix_sections(script.sections, 4, seed=1)
+    assert [s.title for s in a] != [s.title for s in make_sample.remix_sections(script.sections, 4, seed=2)]
 
 
-def test_sections_for_minutes_hits_target_length(monkeypatch):
-    sr = ms.sample_rate()
+def test_sections_for_minutes_hits_target_length(make_sample, monkeypatch):
+    sr = make_sample.sample_rate()
     fake = lambda text, **kw: np.full(int(len(text.split()) * 0.33 * sr), 0.1, np.float32)  # noqa: E731
-    monkeypatch.setattr(ms, "synthesize_sentence", fake)
-    script = ms.load_script()
-    secs = ms.sections_for_minutes(script.sections, 12, seed=0)
+    monkeypatch.setattr(make_sample, "synthesize_sentence", fake)
+    script = make_sample.load_script()
+    secs = make_sample.sections_for_minutes(script.sections, 12, seed=0)
     assert len(secs) > 2 * len(script.sections)
-    lay = ms._layout(secs, fps=2, seed=0, speech=True, cache_dir=None)
+    lay = make_sample._layout(secs, fps=2, seed=0, speech=True, cache_dir=None)
     assert abs(lay["duration"] - 720) < 60  # within one section of the target
 
 
-def test_video_without_audio_track_is_fast_and_has_estimated_times(tmp_path):
+def test_video_without_audio_track_is_fast_and_has_estimated_times(make_sample, tiny_sections, tmp_path):
     out = tmp_path / "silent.mp4"
-    truth = ms.make_lecture_video(out, TINY, fps=2, audio=False)
+    truth = make_sample.make_lecture_video(out, tiny_sections, fps=2, audio=False)
     with av.open(str(out)) as c:
         assert len(c.streams.audio) == 0 and c.streams.video[0].codec_context.name == "h264"
         assert c.duration / 1e6 == pytest.approx(truth["duration_s"], abs=0.5)
@@ -160,36 +160,36 @@ def test_video_without_audio_track_is_fast_and_has_estimated_times(tmp_path):
     assert truth["slide_change_times"] == [truth["slides"][1]["start"]]
 
 
-def test_write_audio_formats(tmp_path):
+def test_write_audio_formats(make_sample, tmp_path):
     sr = 16000
     tone = (0.3 * np.sin(2 * np.pi * 440 * np.arange(3 * sr) / sr)).astype(np.float32)
     for suffix in (".wav", ".m4a", ".mp3", ".flac"):
-        path = ms.write_audio(tmp_path / f"tone{suffix}", tone, sr)
+        path = make_sample.write_audio(tmp_path / f"tone{suffix}", tone, sr)
         audio, got_sr = _decode_audio(path)
         assert got_sr == sr
         assert len(audio) / sr == pytest.approx(3.0, abs=0.15), suffix
         assert _rms(audio) == pytest.approx(0.3 / np.sqrt(2), rel=0.1), suffix
     with pytest.raises(ValueError, match="unsupported audio suffix"):
-        ms.write_audio(tmp_path / "x.ogg", tone, sr)
+        make_sample.write_audio(tmp_path / "x.ogg", tone, sr)
 
 
 @pytest.mark.slow
-def test_synthesize_is_deterministic_and_timed():
-    ms._memory_cache.clear()
-    audio, sr, times = ms.synthesize(["Plants need light.", "Sugar is made later."], seed=3, gap_s=0.5)
+def test_synthesize_is_deterministic_and_timed(make_sample):
+    make_sample._memory_cache.clear()
+    audio, sr, times = make_sample.synthesize(["Plants need light.", "Sugar is made later."], seed=3, gap_s=0.5)
     assert sr == 22050 and audio.dtype == np.float32
     (s0, e0), (s1, e1) = times
     assert s0 == 0.0 and 0.5 < e0 < 3.0 and s1 == pytest.approx(e0 + 0.5, abs=1e-3) and e1 == len(audio) / sr
     assert 0.05 < _rms(audio[:int(e0 * sr)]) < 0.12 and np.abs(audio).max() < 0.9
-    ms._memory_cache.clear()  # a fresh synthesis must give the same samples (seeded per sentence)
-    again, _, _ = ms.synthesize(["Plants need light."], seed=3)
+    make_sample._memory_cache.clear()  # a fresh synthesis must give the same samples (seeded per sentence)
+    again, _, _ = make_sample.synthesize(["Plants need light."], seed=3)
     assert np.array_equal(again, audio[:len(again)])
 
 
 @pytest.mark.slow
-def test_tiny_clip_through_library_and_cli(tmp_path):
+def test_tiny_clip_through_library_and_cli(make_sample, tiny_sections, tmp_path):
     out = tmp_path / "clip.mp4"
-    truth = ms.make_lecture_video(out, TINY, fps=2, seed=3, title="Photosynthesis")
+    truth = make_sample.make_lecture_video(out, tiny_sections, fps=2, seed=3, title="Photosynthesis")
     with av.open(str(out)) as c:
         assert c.streams.video[0].codec_context.name == "h264" and c.streams.audio[0].codec_context.name == "aac"
         assert c.duration / 1e6 == pytest.approx(truth["duration_s"], abs=0.3)
@@ -203,9 +203,9 @@ def test_tiny_clip_through_library_and_cli(tmp_path):
 
     script = tmp_path / "tiny.json"
     script.write_text(json.dumps({"title": "Photosynthesis", "sections": [
-        {"title": x.title, "bullets": list(x.bullets), "sentences": list(x.sentences)} for x in TINY]}))
+        {"title": x.title, "bullets": list(x.bullets), "sentences": list(x.sentences)} for x in tiny_sections]}))
     cache = tmp_path / "cache"
-    assert ms.main([str(tmp_path / "cli.m4a"), "--script", str(script), "--seed", "3", "--cache-dir", str(cache)]) == 0
+    assert make_sample.main([str(tmp_path / "cli.m4a"), "--script", str(script), "--seed", "3", "--cache-dir", str(cache)]) == 0
     cli_truth = json.loads((tmp_path / "cli.truth.json").read_text())
     assert cli_truth["audio"]["codec"] == "aac" and cli_truth["video"] is None
     dur = lambda tr: [round(x["end"] - x["start"], 2) for x in tr["sentences"]]  # noqa: E731

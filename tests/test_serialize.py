@@ -10,15 +10,14 @@ import pytest
 from lecture_notes.core.errors import InputError
 from lecture_notes.core.serialize import NotesSchemaError, notes_from_dict, notes_to_dict, validate_notes_dict
 from lecture_notes.core.types import Chapter, Segment, SourceInfo, TimedText, Transcript, Word
-from notes_factory import make_notes
 
 
 def _json(d):
     return json.loads(json.dumps(d))
 
 
-def test_round_trip_is_exact_both_ways():
-    notes = make_notes()
+def test_round_trip_is_exact_both_ways(notes_factory):
+    notes = notes_factory.make_notes()
     d = notes_to_dict(notes)
     back = notes_from_dict(_json(d))
     assert back == notes
@@ -27,13 +26,13 @@ def test_round_trip_is_exact_both_ways():
     assert back.stats == (("llm_fallbacks", 0), ("asr_model", "tiny.en"), ("windows", (300, 300, 100)))
 
 
-def test_round_trip_with_hostile_text():
-    notes = make_notes(inject=True)
+def test_round_trip_with_hostile_text(notes_factory):
+    notes = notes_factory.make_notes(inject=True)
     assert notes_from_dict(_json(notes_to_dict(notes))) == notes
 
 
-def test_schema_keys():
-    d = notes_to_dict(make_notes())
+def test_schema_keys(notes_factory):
+    d = notes_to_dict(notes_factory.make_notes())
     assert d["schema_version"] == 1
     assert set(d) >= {"schema_version", "title", "source", "summary", "chapters", "chunks", "glossary", "transcript",
                       "created", "language", "tags", "stats"}
@@ -51,8 +50,8 @@ def test_schema_keys():
     assert "words" not in d["transcript"][-1]  # segments without words stay compact
 
 
-def test_times_are_rounded_to_centiseconds():
-    notes = make_notes()
+def test_times_are_rounded_to_centiseconds(notes_factory):
+    notes = notes_factory.make_notes()
     seg = Segment(1.23456, 2.98765, "hello", (Word(1.23456, 1.5001, " hello", 0.87654),))
     ch = replace(notes.chapters[0], start=0.004, end=179.996,
                  key_points=(TimedText("x", 10.005001, 12.33333),))
@@ -83,8 +82,8 @@ def test_minimal_hand_written_file_loads():
     assert isinstance(n.chapters[0], Chapter)
 
 
-def _broken(mutate):
-    d = _json(notes_to_dict(make_notes()))
+def _broken(notes, mutate):
+    d = _json(notes_to_dict(notes))
     mutate(d)
     with pytest.raises(NotesSchemaError) as info:
         validate_notes_dict(d)
@@ -114,22 +113,22 @@ def _broken(mutate):
     (lambda d: d.update(chapters=None), "notes.chapters must be an array"),
     (lambda d: d.update(schema_version=0), "notes.schema_version must be 1"),
 ])
-def test_validation_names_the_problem(mutate, expect):
-    assert expect in _broken(mutate)
+def test_validation_names_the_problem(sample_notes, mutate, expect):
+    assert expect in _broken(sample_notes, mutate)
 
 
-def test_validation_counts_further_problems_and_newer_versions():
-    msg = _broken(lambda d: (d.pop("title"), d.update(summary=None)))
+def test_validation_counts_further_problems_and_newer_versions(sample_notes):
+    msg = _broken(sample_notes, lambda d: (d.pop("title"), d.update(summary=None)))
     assert "(and 1 more problem(s))" in msg
-    msg = _broken(lambda d: d.update(schema_version=2))
+    msg = _broken(sample_notes, lambda d: d.update(schema_version=2))
     assert "newer" in msg and "upgrade lecture-notes" in msg
 
 
-def test_non_dict_and_error_class():
+def test_non_dict_and_error_class(notes_factory):
     with pytest.raises(NotesSchemaError, match="must be an object"):
         validate_notes_dict([1, 2])
     assert issubclass(NotesSchemaError, InputError)
-    d = notes_to_dict(make_notes())
+    d = notes_to_dict(notes_factory.make_notes())
     bad = copy.deepcopy(d)
     bad["chapters"][0]["end"] = "soon"
     with pytest.raises(NotesSchemaError):

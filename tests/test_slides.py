@@ -4,7 +4,6 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-import media_factory as mf
 from lecture_notes.stages import media
 from lecture_notes.core.layout import reading_order
 from lecture_notes.stages.slides import detect_slides, split_title
@@ -17,13 +16,13 @@ def _spans(path, fps=1.0, **kw):
 
 
 @pytest.fixture(scope="module")
-def noisy_lecture(tmp_path_factory):
+def noisy_lecture(media_factory, tmp_path_factory):
     # Heavy-noise frames at 2.5 s, 13.5 s and a two-frame burst at 22-22.5 s; a moving pointer throughout.
-    return mf.slide_video(tmp_path_factory.mktemp("s") / "noisy.mp4", noise_frames=(5, 27, 44, 45))
+    return media_factory.slide_video(tmp_path_factory.mktemp("s") / "noisy.mp4", noise_frames=(5, 27, 44, 45))
 
 
 @pytest.mark.parametrize("fps", [1.0, 0.5])
-def test_changes_found_within_one_interval(noisy_lecture, fps):
+def test_changes_found_within_one_interval(media_factory, noisy_lecture, fps):
     path, truth = noisy_lecture
     spans = _spans(path, fps=fps)
     assert len(spans) == 3, [(s.start, s.end) for s in spans]
@@ -36,42 +35,42 @@ def test_changes_found_within_one_interval(noisy_lecture, fps):
     noise_t = {2.5, 13.5, 22.0, 22.5}
     for i, s in enumerate(spans):
         assert s.start <= s.keyframe_t < s.end and s.keyframe_t not in noise_t
-        ref = [mf.slide_image(*sl).astype(int) for sl in mf.SLIDES]
+        ref = [media_factory.slide_image(*sl).astype(int) for sl in media_factory.SLIDES]
         dists = [np.abs(s.keyframe.astype(int) - r).mean() for r in ref]
         assert int(np.argmin(dists)) == i
 
 
-def test_static_video_is_one_slide(tmp_path):
-    spans = _spans(mf.static_video(tmp_path / "static.mp4", seconds=20))
+def test_static_video_is_one_slide(media_factory, tmp_path):
+    spans = _spans(media_factory.static_video(tmp_path / "static.mp4", seconds=20))
     assert len(spans) == 1 and spans[0].start == 0.0 and spans[0].end == pytest.approx(20.0, abs=0.1)
 
 
-def test_talking_head_gives_at_most_one_slide(tmp_path):
-    assert len(_spans(mf.talking_head_video(tmp_path / "head.mp4"))) <= 1
+def test_talking_head_gives_at_most_one_slide(media_factory, tmp_path):
+    assert len(_spans(media_factory.talking_head_video(tmp_path / "head.mp4"))) <= 1
 
 
-def test_camera_footage_does_not_make_many_slides(tmp_path):
-    assert len(_spans(mf.camera_video(tmp_path / "cam.mp4", seconds=24), fps=1.0)) <= 2
+def test_camera_footage_does_not_make_many_slides(media_factory, tmp_path):
+    assert len(_spans(media_factory.camera_video(tmp_path / "cam.mp4", seconds=24), fps=1.0)) <= 2
     assert len(_spans(tmp_path / "cam.mp4", fps=2.0)) <= 2
 
 
-def test_builds_merged_or_split(tmp_path):
-    path, truth = mf.slide_video(tmp_path / "builds.mp4", builds=True)
+def test_builds_merged_or_split(media_factory, tmp_path):
+    path, truth = media_factory.slide_video(tmp_path / "builds.mp4", builds=True)
     merged = _spans(path)
     assert [round(s.start) for s in merged] == [0, 10, 20]
     # The keyframe of a merged build is its fullest state: all three bullets are visible.
-    full = mf.slide_image(*mf.SLIDES[0]).astype(int)
+    full = media_factory.slide_image(*media_factory.SLIDES[0]).astype(int)
     assert np.abs(merged[0].keyframe.astype(int) - full).mean() < 6
     split = _spans(path, merge_builds=False)
     assert len(split) == 9
     assert {round(s.start) for s in split} >= {0, 10, 20}
 
 
-def test_webcam_overlay_is_ignored():
+def test_webcam_overlay_is_ignored(media_factory):
     rng = np.random.default_rng(0)
     frames = []
-    for title, bullets in mf.SLIDES:
-        base = mf.slide_image(title, bullets)
+    for title, bullets in media_factory.SLIDES:
+        base = media_factory.slide_image(title, bullets)
         for k in range(20):
             img = base.copy()
             img[240:350, 480:630] = rng.integers(0, 255, (110, 150, 3), dtype=np.uint8) if k % 2 else 90 + k * 7
