@@ -48,16 +48,15 @@ def test_canvas_description_escapes_lecture_title(course_output, tmp_path):
 
 
 # -- item 8: two lectures of one recording must not share question ids -------------------------------
-def _same_recording_course(root):
+def _same_recording_course(course_factory, root):
     """A batch folder whose first two lectures were built from the same recording (same sha256, same Q&A)."""
     import json
 
-    from course_factory import TOPICS, make_notes, write_lecture
 
     entries = []
     for i, slug in enumerate(["week-1-monday", "week-1-monday-repeat", "week-2"], 1):
-        name, terms = TOPICS[1] if i < 3 else TOPICS[2]
-        write_lecture(root / slug, make_notes(name, terms, sha="ab" * 32))
+        name, terms = course_factory.TOPICS[1] if i < 3 else course_factory.TOPICS[2]
+        course_factory.write_lecture(root / slug, course_factory.make_notes(name, terms, sha="ab" * 32))
         entries.append({"rel": f"{slug}.mp4", "slug": slug, "status": "built", "error": ""})
     (root / "batch.json").write_text(json.dumps({"course_title": "Same recording", "lectures": entries}))
     return root
@@ -67,10 +66,10 @@ def _qti_idents(data: bytes):
     return [el.get("ident") for el in etree.fromstring(data).iter("{*}item")]
 
 
-def test_question_ids_unique_per_lecture_and_stable(tmp_path):
+def test_question_ids_unique_per_lecture_and_stable(course_factory, tmp_path):
     import sqlite3
 
-    out = _same_recording_course(tmp_path / "out")
+    out = _same_recording_course(course_factory, tmp_path / "out")
     cc = _export(out, "imscc", tmp_path / "c.imscc")
     with zipfile.ZipFile(cc) as zf:
         bank = _qti_idents(zf.read("question_bank/questions.xml"))
@@ -148,14 +147,13 @@ HOSTILE_ANSWERS = ["TCP/IP", "C++ & C#", "a*b", "50% ~ half", "x}y{z", "back\\sl
                    "\"quoted\" 'it's'", "<b>tag</b>", "x = {1:SA:=y}", "a\\}b", "a\\*b"]
 
 
-def test_moodle_cloze_answers_read_back_exactly(tmp_path):
-    from course_factory import make_notes, write_lecture
+def test_moodle_cloze_answers_read_back_exactly(course_factory, tmp_path):
 
-    notes = make_notes("Networks", [("Protocol", "A protocol is a set of rules."), ("Packet", "A packet is data.")])
+    notes = course_factory.make_notes("Networks", [("Protocol", "A protocol is a set of rules."), ("Packet", "A packet is data.")])
     qa = [{"question": f"Item {i}: the answer is ____ here {{1:SA:=evil}}.", "answer": a, "kind": "cloze",
            "start": 10.0 * i, "end": 10.0 * i + 5} for i, a in enumerate(HOSTILE_ANSWERS)]
     notes["chapters"][0]["qa"], notes["chapters"][1]["qa"], notes["chunks"] = qa, [], []
-    lec = write_lecture(tmp_path / "net", notes)
+    lec = course_factory.write_lecture(tmp_path / "net", notes)
     dest = _export(lec, "moodle-xml", tmp_path / "m.xml")
     root = etree.parse(str(dest)).getroot()
     cloze = [q for q in root.iter("question") if q.get("type") == "cloze"]
@@ -172,11 +170,10 @@ def test_moodle_cloze_answers_read_back_exactly(tmp_path):
     assert moodle_cloze_answers("{1:SHORTANSWER:=TCP\\/IP}")[0][1][0][1] == "TCP\\/IP"  # the old escaping was wrong
 
 
-def test_moodle_short_answer_star_is_literal(tmp_path):
-    from course_factory import make_notes, write_lecture
+def test_moodle_short_answer_star_is_literal(course_factory, tmp_path):
 
-    notes = make_notes("Pointers", [("C*", "C* is a pointer type in the lecture."), ("Ref", "A ref is an alias.")])
-    lec = write_lecture(tmp_path / "p", notes)
+    notes = course_factory.make_notes("Pointers", [("C*", "C* is a pointer type in the lecture."), ("Ref", "A ref is an alias.")])
+    lec = course_factory.write_lecture(tmp_path / "p", notes)
     root = etree.parse(str(_export(lec, "moodle-xml", tmp_path / "m.xml"))).getroot()
     answers = [a.findtext("text") for q in root.iter("question") if q.get("type") == "shortanswer"
                for a in q.iter("answer")]
@@ -203,14 +200,13 @@ def _failed_asserts(sch, doc):
                                                         namespaces={"svrl": "http://purl.oclc.org/dsdl/svrl"})]
 
 
-def test_cc_essay_items_are_not_computer_scored(tmp_path):
-    from course_factory import TOPICS, make_notes, write_lecture
+def test_cc_essay_items_are_not_computer_scored(course_factory, tmp_path):
 
-    notes = make_notes(*TOPICS[1])
+    notes = course_factory.make_notes(*course_factory.TOPICS[1])
     for part in notes["chapters"] + notes["chunks"]:
         part["qa"] = [q for q in part["qa"] if q["kind"] in ("why", "definition")]
     notes["glossary"] = []
-    lec = write_lecture(tmp_path / "one", notes)
+    lec = course_factory.write_lecture(tmp_path / "one", notes)
     dest = _export(lec, "imscc", tmp_path / "x.imscc")
     sch = _cc_schematron()
     with zipfile.ZipFile(dest) as zf:
@@ -231,8 +227,8 @@ def test_cc_essay_items_are_not_computer_scored(tmp_path):
     assert any("RULE 8f" in t for t in _failed_asserts(sch, doc))
 
 
-def test_cc_course_export_passes_profile_rules(tmp_path):
-    out = make_course_output(tmp_path / "out", inject=True)
+def test_cc_course_export_passes_profile_rules(course_factory, tmp_path):
+    out = course_factory.make_course_output(tmp_path / "out", inject=True)
     dest = _export(out, "imscc", tmp_path / "c.imscc")
     sch = _cc_schematron()
     with zipfile.ZipFile(dest) as zf:
