@@ -235,3 +235,67 @@ def test_cc_course_export_passes_profile_rules(course_factory, tmp_path):
         for n in zf.namelist():
             if n.startswith(("assessments/", "question_bank/")):
                 assert _failed_asserts(sch, etree.fromstring(zf.read(n))) == [], n
+
+
+# -- item 11: backwards JSON transcripts; a broken sidecar says it was picked automatically ----------
+def _run_cli(args, tmp_path):
+    return CliRunner().invoke(main, args, env={"LECTURE_NOTES_CACHE": str(tmp_path / "cache")},
+                              catch_exceptions=False)
+
+
+def _one_line_error(result, *needles):
+    assert result.exit_code != 0
+    out = result.output.strip()
+    assert "Traceback" not in out and len(out.splitlines()) == 1, out
+    for n in needles:
+        assert n.lower() in out.lower(), out
+    return out
+
+
+def _json_transcript(path, spans):
+    import json
+
+    path.write_text(json.dumps([{"start": a, "end": b, "text": f"Sentence number {i} is spoken here."}
+                                for i, (a, b) in enumerate(spans)]))
+    return path
+
+
+def test_json_transcript_backwards_segment_warns(tmp_path, caplog):
+    from lecture_notes.stages.subtitles import load_transcript
+
+    path = _json_transcript(tmp_path / "t.json", [(0, 4), (9, 5), (10, 14)])
+    with caplog.at_level("WARNING"):
+        tr = load_transcript(path)
+    assert "t.json" in caplog.text and "segment #2" in caplog.text and "end before they start" in caplog.text
+    assert [s.start for s in tr.segments] == [0, 9, 10]
+
+
+def test_json_transcript_mostly_backwards_is_rejected(tmp_path):
+    from media_factory import tone, write_audio
+
+    audio = write_audio(tmp_path / "talk.wav", tone(3.0))
+    path = _json_transcript(tmp_path / "swapped.json", [(4, 0), (9, 5), (14, 10)])
+    out = _one_line_error(_run_cli(["build", str(audio), "--transcript", str(path), "-o", str(tmp_path / "o")],
+                                   tmp_path), "swapped.json", "3 of 3 segments end before they start", "swapped")
+    assert "picked up automatically" not in out  # the user named this file
+    assert not (tmp_path / "o").exists()
+    vtt = tmp_path / "swapped.vtt"
+    vtt.write_text("WEBVTT\n\n00:00:04.000 --> 00:00:00.000\nOne.\n\n00:00:09.000 --> 00:00:05.000\nTwo.\n")
+    _one_line_error(_run_cli(["build", str(audio), "--transcript", str(vtt), "-o", str(tmp_path / "o")],
+                             tmp_path), "swapped.vtt", "2 of 2 cues")
+
+
+def test_broken_sidecar_says_it_was_picked_automatically(tmp_path):
+    from media_factory import tone, write_audio
+
+    audio = write_audio(tmp_path / "lecture.wav", tone(3.0))
+    (tmp_path / "lecture.srt").write_text("1\n00:00:01,000 -> 00:00:02,000\nHello.\n")
+    out = _one_line_error(_run_cli(["build", str(audio), "-o", str(tmp_path / "o")], tmp_path),
+                          "lecture.srt", "picked up automatically", "--no-sidecar", "--transcript")
+    assert "lecture.wav" in out
+    assert not (tmp_path / "o").exists()
+    assert (tmp_path / "lecture.srt").exists()  # never touched
+    # --no-sidecar skips it: the audio (a tone, no speech) is transcribed instead
+    out = _one_line_error(_run_cli(["build", str(audio), "-o", str(tmp_path / "o"), "--no-sidecar"], tmp_path),
+                          "no speech")
+    assert "lecture.srt" not in out

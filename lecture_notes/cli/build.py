@@ -116,6 +116,8 @@ def build_options(f):
         click.option("--template-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
                      help="Folder with notes.md.j2 / notes.html.j2 overriding the built-in templates."),
         click.option("--no-cache", is_flag=True, help="Recompute every stage instead of reusing cached results."),
+        click.option("--no-sidecar", is_flag=True,
+                     help="Ignore subtitle files beside the input (lecture.srt/.vtt); transcribe the audio instead."),
         click.option("--force", is_flag=True, help="Replace notes that already exist in the output folder."),
         click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
                      help="TOML config file with model choices per stage (see docs/models.md)."),
@@ -146,7 +148,7 @@ def make_config(input_path: Path, out_dir: Optional[Path], formats: str, window:
                 transcript: Optional[Path] = None, *, config_path: Optional[Path] = None,
                 llm: Optional[str] = None, llm_model: Optional[str] = None, asr: Optional[str] = None,
                 vision: Optional[str] = None, device: Optional[str] = None, title: Optional[str] = None,
-                **extra) -> BuildConfig:
+                no_sidecar: bool = False, **extra) -> BuildConfig:
     """Turn CLI options into a validated BuildConfig (raises ConfigError).
 
     Precedence: options typed on the command line > --config file > user config > defaults.
@@ -155,7 +157,8 @@ def make_config(input_path: Path, out_dir: Optional[Path], formats: str, window:
 
     cfg = BuildConfig(input=Path(input_path), out_dir=out_dir, formats=tuple(formats.split(",")),
                       window=window, transcript=transcript, asr_model=asr_model, language=language,
-                      template_dir=template_dir, use_cache=not no_cache, force=force, title=title, **extra)
+                      template_dir=template_dir, use_cache=not no_cache, force=force, title=title,
+                      sidecar=not no_sidecar, **extra)
     overrides = load_config_overrides(config_path)
     ctx = click.get_current_context(silent=True)
     if ctx is not None and overrides.get("build"):

@@ -33,6 +33,7 @@ class BuildConfig:
     formats: Tuple[str, ...] = FORMATS
     window: float = 300.0
     transcript: Optional[Path] = None
+    sidecar: bool = True  # use a subtitle file found beside the input when no --transcript is given
     asr_model: str = "tiny.en"
     language: Optional[str] = None
     template_dir: Optional[Path] = None

@@ -20,7 +20,7 @@ from lecture_notes.core.version import __version__
 from lecture_notes.backends import registry
 from lecture_notes.runtime.cache import StageCache, cached_sha256, code_hash, make_key
 from lecture_notes.core.config import BuildConfig
-from lecture_notes.core.errors import InputError, NoAudioError
+from lecture_notes.core.errors import InputError, NoAudioError, TranscriptError
 from lecture_notes.core.fsutil import sha256_file
 from lecture_notes.runtime.output import StagingDir, check_target, clean_stale
 from lecture_notes.core.types import LectureNotes, MediaInfo, Slide, SourceInfo, Transcript
@@ -136,7 +136,14 @@ def _transcript_stage(config: BuildConfig, info: MediaInfo, sha: str, transcript
     if transcript_path is not None:
         from lecture_notes.stages.subtitles import load_transcript
 
-        transcript = load_transcript(transcript_path)
+        try:
+            transcript = load_transcript(transcript_path)
+        except TranscriptError as exc:
+            if config.transcript is None:  # found beside the input, not named by the user
+                raise TranscriptError(f"{exc} (this subtitle file was picked up automatically because it sits "
+                                      f"beside {Path(config.input).name}; fix it, name another with --transcript "
+                                      f"FILE, or pass --no-sidecar to transcribe the audio instead)") from None
+            raise
         progress("transcript", 1, 1)
         return transcript, False
     prompt = transcribe.slide_prompt(slides) if (config.slide_prompt and slides) else None
@@ -337,7 +344,8 @@ def build_notes(config: BuildConfig, progress: Optional[Progress] = None) -> Bui
     info = media.probe(config.input)
     out_dir = config.output_dir
     check_target(out_dir, config.force)
-    transcript_path = Path(config.transcript) if config.transcript else transcribe.find_sidecar(config.input)
+    transcript_path = Path(config.transcript) if config.transcript else (
+        transcribe.find_sidecar(config.input) if config.sidecar else None)
     if transcript_path is not None and not transcript_path.is_file():
         raise InputError(f"transcript file {transcript_path} does not exist; check the --transcript path")
     if not info.has_audio and transcript_path is None:

@@ -140,6 +140,7 @@ def _parse_cues(path: Path, text: str, *, vtt: bool) -> Tuple[List[Segment], str
     segments: List[Segment] = []
     language = "en"
     lines_of: List[List[str]] = []
+    backwards: List[str] = []
     first = True
     for start_no, block in _blocks(text):
         if first and vtt:
@@ -179,11 +180,25 @@ def _parse_cues(path: Path, text: str, *, vtt: bool) -> Tuple[List[Segment], str
         except ValueError:
             raise _fail(path, line_no, f"timestamp out of range in {block[timing_at].strip()!r}") from None
         if b < a:
-            log.warning("%s:%d: cue ends before it starts; using its start as its end", path.name, line_no)
+            backwards.append(f"line {line_no}")
             b = a
         segments.append(Segment(a, b, ""))
         lines_of.append(block[timing_at + 1:])
+    _check_backwards(path, backwards, len(segments), "cue")
     return [Segment(s.start, s.end, "\n".join(ls)) for s, ls in zip(segments, lines_of)], language
+
+
+def _check_backwards(path: Path, backwards: Sequence[str], total: int, unit: str) -> None:
+    """Cues that end before they start: a warning naming them (their start is used as their end), or an
+    error when most of the file is like that (start and end swapped, or times from another clock)."""
+    if not backwards:
+        return
+    where = ", ".join(backwards[:3]) + (f" and {len(backwards) - 3} more" if len(backwards) > 3 else "")
+    if len(backwards) >= 2 and len(backwards) * 2 > total:
+        raise _fail(path, None, f"{len(backwards)} of {total} {unit}s end before they start ({where}); are start "
+                                f"and end swapped? Fix the times in the file")
+    log.warning("%s: %d %s(s) end before they start (%s); their start is used as their end", path.name,
+                len(backwards), unit, where)
 
 
 def _tidy(segments: Sequence[Segment]) -> List[Segment]:
@@ -229,6 +244,7 @@ def _parse_json(path: Path, text: str) -> Tuple[List[Segment], str]:
     if not isinstance(data, list):
         raise _fail(path, None, "expected a list of {start, end, text} objects or {\"segments\": [...]}")
     segments = []
+    backwards: List[str] = []
     for i, item in enumerate(data, 1):
         if not isinstance(item, dict) or "start" not in item or "text" not in item:
             raise _fail(path, None, f"segment #{i} needs 'start' and 'text' (and 'end') keys")
@@ -239,7 +255,10 @@ def _parse_json(path: Path, text: str) -> Tuple[List[Segment], str]:
         words = tuple(Word(_num(w["start"], "word start", path, i), _num(w["end"], "word end", path, i),
                            str(w.get("word", "")).strip(), float(w.get("probability", 1.0)))
                       for w in item.get("words") or () if isinstance(w, dict) and "start" in w and "end" in w)
+        if end < start:
+            backwards.append(f"segment #{i}")
         segments.append(Segment(start, max(start, end), html.unescape(item["text"]), words))
+    _check_backwards(path, backwards, len(segments), "segment")
     return segments, language
 
 
