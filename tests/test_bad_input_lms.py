@@ -270,10 +270,8 @@ def test_json_transcript_backwards_segment_warns(tmp_path, caplog):
     assert [s.start for s in tr.segments] == [0, 9, 10]
 
 
-def test_json_transcript_mostly_backwards_is_rejected(tmp_path):
-    from media_factory import tone, write_audio
-
-    audio = write_audio(tmp_path / "talk.wav", tone(3.0))
+def test_json_transcript_mostly_backwards_is_rejected(media_factory, tmp_path):
+    audio = media_factory.write_audio(tmp_path / "talk.wav", media_factory.tone(3.0))
     path = _json_transcript(tmp_path / "swapped.json", [(4, 0), (9, 5), (14, 10)])
     out = _one_line_error(_run_cli(["build", str(audio), "--transcript", str(path), "-o", str(tmp_path / "o")],
                                    tmp_path), "swapped.json", "3 of 3 segments end before they start", "swapped")
@@ -285,10 +283,8 @@ def test_json_transcript_mostly_backwards_is_rejected(tmp_path):
                              tmp_path), "swapped.vtt", "2 of 2 cues")
 
 
-def test_broken_sidecar_says_it_was_picked_automatically(tmp_path):
-    from media_factory import tone, write_audio
-
-    audio = write_audio(tmp_path / "lecture.wav", tone(3.0))
+def test_broken_sidecar_says_it_was_picked_automatically(media_factory, tmp_path):
+    audio = media_factory.write_audio(tmp_path / "lecture.wav", media_factory.tone(3.0))
     (tmp_path / "lecture.srt").write_text("1\n00:00:01,000 -> 00:00:02,000\nHello.\n")
     out = _one_line_error(_run_cli(["build", str(audio), "-o", str(tmp_path / "o")], tmp_path),
                           "lecture.srt", "picked up automatically", "--no-sidecar", "--transcript")
