@@ -39,8 +39,8 @@ def test_schema_keys(notes_factory):
     assert set(d["source"]) == {"path", "duration", "sha256"}
     ch = d["chapters"][0]
     assert set(ch) == {"start", "end", "title", "summary", "key_points", "qa", "slides"}
-    assert set(ch["key_points"][0]) == {"text", "start", "end"}
-    assert set(ch["qa"][0]) == {"question", "answer", "kind", "start", "end"}
+    assert set(ch["key_points"][0]) == {"text", "start", "end", "confidence"}
+    assert set(ch["qa"][0]) == {"question", "answer", "kind", "start", "end", "confidence"}
     assert set(ch["slides"][0]) >= {"start", "end", "image", "text", "title", "confidence"}
     assert ch["slides"][0]["image"] == "slides/slide-001.jpg"
     assert set(d["chunks"][0]) >= {"start", "end", "summary", "key_points", "qa"}
@@ -61,7 +61,7 @@ def test_times_are_rounded_to_centiseconds(notes_factory):
     assert d["transcript"][0]["start"] == 1.23 and d["transcript"][0]["end"] == 2.99
     assert d["transcript"][0]["words"] == [[1.23, 1.5, " hello", 0.877]]
     assert d["chapters"][0]["start"] == 0.0 and d["chapters"][0]["end"] == 180.0
-    assert d["chapters"][0]["key_points"][0] == {"text": "x", "start": 10.01, "end": 12.33}
+    assert d["chapters"][0]["key_points"][0] == {"text": "x", "start": 10.01, "end": 12.33, "confidence": 1.0}
     assert d["source"]["duration"] == 700.12
     assert notes_to_dict(notes_from_dict(_json(d))) == d
 

@@ -134,7 +134,9 @@ class FasterWhisperTranscriber(Transcriber):
                     words = tuple(Word(float(w.start) + offset, float(w.end) + offset, w.word.strip(),
                                        float(w.probability)) for w in (seg.words or ()) if w.word.strip())
                     segments.append(Segment(float(seg.start) + offset, float(seg.end) + offset, seg.text.strip(),
-                                            words))
+                                            words, avg_logprob=_stat(seg, "avg_logprob"),
+                                            no_speech_prob=_stat(seg, "no_speech_prob"),
+                                            compression_ratio=_stat(seg, "compression_ratio")))
                     if progress is not None:
                         progress(min(float(seg.end) + offset, duration))
             except BackendError:
@@ -210,6 +212,12 @@ def _parse_device(device: str) -> Tuple[str, int]:
     if device not in ("cpu", "cuda"):
         raise BackendError(f"unknown device {device!r} for faster-whisper; use auto, cpu, cuda or cuda:N")
     return device, 0
+
+
+def _stat(seg: Any, name: str) -> Optional[float]:
+    """A decoding statistic of a faster-whisper segment (avg_logprob, no_speech_prob, compression_ratio)."""
+    v = getattr(seg, name, None)
+    return float(v) if isinstance(v, (int, float)) else None
 
 
 def _has_cuda() -> bool:

@@ -10,13 +10,17 @@ Schema (keys marked ? are optional when reading; extra keys are allowed and igno
      "source": {"path": str, "duration": s, "sha256": str},
      "summary": str,
      "chapters": [{"start", "end", "title", "summary",
-                   "key_points": [{"text", "start", "end"}],
-                   "qa": [{"question", "answer", "kind", "start", "end"}],
+                   "key_points": [{"text", "start", "end", "confidence"?}],
+                   "qa": [{"question", "answer", "kind", "start", "end", "confidence"?}],
                    "slides": [{"start", "end", "image", "text", "title"?, "confidence"?, "description"?}]}],
      "chunks": [{"start", "end", "summary": str, "summary_sentences"?: [{"text", "start", "end"}],
                  "key_points": [...], "qa": [...], "backend"?: str}],
      "glossary": [{"term", "definition", "start", "end"?}],
-     "transcript": [{"start", "end", "text", "words"?: [[start, end, word, probability], ...]}],
+     "transcript": [{"start", "end", "text", "words"?: [[start, end, word, probability, original?], ...],
+                     "avg_logprob"?, "no_speech_prob"?, "compression_ratio"?}],
+
+``confidence`` (0..1) is how sure speech recognition was of the span an item was built from (1.0 for human
+captions). A word's fifth element ``original`` is what ASR heard before the slide vocabulary corrected it.
      "transcript_source"?: str, "stats"?: {str: json value}}
 """
 from __future__ import annotations
@@ -63,12 +67,12 @@ def _frozen(v: Any) -> Any:
 
 # ---------------------------------------------------------------- to dict
 def _timed(items: Sequence[TimedText]) -> List[Dict[str, Any]]:
-    return [{"text": k.text, "start": _t(k.start), "end": _t(k.end)} for k in items]
+    return [{"text": k.text, "start": _t(k.start), "end": _t(k.end), "confidence": _c(k.confidence)} for k in items]
 
 
 def _qa(items: Sequence[QAPair]) -> List[Dict[str, Any]]:
-    return [{"question": q.question, "answer": q.answer, "kind": q.kind, "start": _t(q.start), "end": _t(q.end)}
-            for q in items]
+    return [{"question": q.question, "answer": q.answer, "kind": q.kind, "start": _t(q.start), "end": _t(q.end),
+             "confidence": _c(q.confidence)} for q in items]
 
 
 def _slide(s: Slide) -> Dict[str, Any]:
@@ -79,7 +83,12 @@ def _slide(s: Slide) -> Dict[str, Any]:
 def _segment(s: Segment) -> Dict[str, Any]:
     d: Dict[str, Any] = {"start": _t(s.start), "end": _t(s.end), "text": s.text}
     if s.words:
-        d["words"] = [[_t(w.start), _t(w.end), w.word, _c(w.probability)] for w in s.words]
+        d["words"] = [[_t(w.start), _t(w.end), w.word, _c(w.probability)] + ([w.original] if w.original else [])
+                      for w in s.words]
+    for key in ("avg_logprob", "no_speech_prob", "compression_ratio"):
+        v = getattr(s, key)
+        if v is not None:
+            d[key] = _c(v)
     return d
 
 
@@ -208,26 +217,31 @@ def validate_notes_dict(d: Any) -> None:
     qa = (("question", "answer", "kind", "start", "end"), ("question", "answer", "kind"))
     for w, ch in c.items(d, "chapters", "notes", ("start", "end", "title", "summary", "key_points", "qa", "slides"),
                          ("title", "summary")):
-        list(c.items(ch, "key_points", w, *timed))
-        list(c.items(ch, "qa", w, *qa))
+        for wk, item in list(c.items(ch, "key_points", w, *timed)) + list(c.items(ch, "qa", w, *qa)):
+            c.number(item, "confidence", wk)
         for ws, s in c.items(ch, "slides", w, ("start", "end", "image", "text"), ("image", "text"),
                              ("title", "description")):
             c.number(s, "confidence", ws)
     for w, ch in c.items(d, "chunks", "notes", ("start", "end", "summary", "key_points", "qa"), ("summary",),
                          ("backend",)):
         list(c.items(ch, "summary_sentences", w, *timed))
-        list(c.items(ch, "key_points", w, *timed))
-        list(c.items(ch, "qa", w, *qa))
+        for wk, item in list(c.items(ch, "key_points", w, *timed)) + list(c.items(ch, "qa", w, *qa)):
+            c.number(item, "confidence", wk)
     for w, g in c.items(d, "glossary", "notes", ("term", "definition", "start"), ("term", "definition"), span=False):
         c.number(g, "start", w)
         if "end" in g:
             c.span(g, w)
     for w, seg in c.items(d, "transcript", "notes", ("start", "end", "text"), ("text",)):
         for j, word in enumerate(c.array(seg, "words", w)):
-            ok = (isinstance(word, list) and len(word) == 4 and isinstance(word[2], str)
-                  and all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in (word[0], word[1], word[3])))
+            ok = (isinstance(word, list) and len(word) in (4, 5) and isinstance(word[2], str)
+                  and all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in (word[0], word[1], word[3]))
+                  and (len(word) == 4 or isinstance(word[4], str)))
             if not ok:
-                c.bad(f"{w}.words[{j}]", "must be [start, end, word, probability]")
+                c.bad(f"{w}.words[{j}]", "must be [start, end, word, probability] or [..., original]")
+        for key in ("avg_logprob", "no_speech_prob", "compression_ratio"):
+            v = seg.get(key)
+            if key in seg and (isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v)):
+                c.bad(f"{w}.{key}", "must be a finite number")
     if c.problems:
         more = f" (and {len(c.problems) - 1} more problem(s))" if len(c.problems) > 1 else ""
         raise NotesSchemaError(f"notes.json is not valid: {c.problems[0]}{more}; fix the file or regenerate it "
@@ -236,12 +250,20 @@ def validate_notes_dict(d: Any) -> None:
 
 # ---------------------------------------------------------------- from dict
 def _timed_from(items: Sequence[dict]) -> Tuple[TimedText, ...]:
-    return tuple(TimedText(text=k["text"], start=_t(k["start"]), end=_t(k["end"])) for k in items)
+    return tuple(TimedText(text=k["text"], start=_t(k["start"]), end=_t(k["end"]),
+                           confidence=_c(_conf(k.get("confidence", 1.0)))) for k in items)
 
 
 def _qa_from(items: Sequence[dict]) -> Tuple[QAPair, ...]:
     return tuple(QAPair(question=q["question"], answer=q["answer"], kind=q["kind"], start=_t(q["start"]),
-                        end=_t(q["end"])) for q in items)
+                        end=_t(q["end"]), confidence=_c(_conf(q.get("confidence", 1.0)))) for q in items)
+
+
+def _conf(v: Any) -> float:
+    """A confidence read from a file: a number clamped to [0, 1]; anything else counts as 1.0 (unknown)."""
+    if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
+        return 1.0
+    return min(1.0, max(0.0, float(v)))
 
 
 def _slide_from(s: dict) -> Slide:
@@ -260,8 +282,10 @@ def _chunk_from(c: dict) -> ChunkNotes:
 
 
 def _segment_from(s: dict) -> Segment:
-    words = tuple(Word(start=_t(w[0]), end=_t(w[1]), word=w[2], probability=_c(w[3])) for w in s.get("words", ()))
-    return Segment(start=_t(s["start"]), end=_t(s["end"]), text=s["text"], words=words)
+    words = tuple(Word(start=_t(w[0]), end=_t(w[1]), word=w[2], probability=_c(w[3]),
+                       original=w[4] if len(w) > 4 else "") for w in s.get("words", ()))
+    stats = {k: _c(s[k]) for k in ("avg_logprob", "no_speech_prob", "compression_ratio") if s.get(k) is not None}
+    return Segment(start=_t(s["start"]), end=_t(s["end"]), text=s["text"], words=words, **stats)
 
 
 def notes_from_dict(d: Dict[str, Any], *, validate: bool = True) -> LectureNotes:

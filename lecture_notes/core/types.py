@@ -32,10 +32,13 @@ class Frame:
 
 @dataclass(frozen=True)
 class Word:
+    """One recognised word; ``original`` is what ASR heard when the slide vocabulary corrected it ('' if not)."""
+
     start: float
     end: float
     word: str
     probability: float = 1.0
+    original: str = ""
 
 
 @dataclass(frozen=True)
@@ -46,6 +49,10 @@ class Segment:
     end: float
     text: str
     words: Tuple[Word, ...] = ()
+    # Whisper's decoding statistics for the segment (None: unknown, e.g. a subtitle file).
+    avg_logprob: Optional[float] = None
+    no_speech_prob: Optional[float] = None
+    compression_ratio: Optional[float] = None
 
 
 @dataclass(frozen=True)
@@ -114,11 +121,13 @@ class Chunk:
 
 @dataclass(frozen=True)
 class TimedText:
-    """A summary sentence, key point or glossary definition with the span of its source."""
+    """A summary sentence, key point or glossary definition with the span of its source; ``confidence`` is how
+    sure speech recognition was of that span (1.0 when unknown, e.g. human captions)."""
 
     text: str
     start: float
     end: float
+    confidence: float = 1.0
 
 
 @dataclass(frozen=True)
@@ -128,6 +137,7 @@ class QAPair:
     kind: str  # "definition", "why", "how", "cloze", "concept", "generated", ...
     start: float
     end: float
+    confidence: float = 1.0  # ASR confidence of the source span (see text.confidence)
 
 
 @dataclass(frozen=True)

@@ -234,7 +234,7 @@ def _notes_stage(config: BuildConfig, info: MediaInfo, sha: str, transcript: Tra
     notes_opts = _backend_opts(config, "notes")
     # Notes depend on most of the text code and the chosen backends; any change there recomputes them.
     key = make_key("notes", code_hash("stages/chunking", "stages/chapters", "text", "stages/notes", "stages/merge",
-                                      "stages/chapter_notes", "backends"), sha, extra_key, config.window, config.embedder_backend, emb_opts,
+                                      "stages/chapter_notes", "stages/vocab", "backends"), sha, extra_key, config.window, config.embedder_backend, emb_opts,
                    config.notes_backend, notes_opts, title)
     hit, value = cache.get("notes", key)
     if hit:
@@ -363,6 +363,11 @@ def build_notes(config: BuildConfig, progress: Optional[Progress] = None) -> Bui
         slides, image_root, transcript = _slides_and_transcript(config, info, sha, transcript_path, cache,
                                                                 progress, timings, hits)
 
+        t0 = time.perf_counter()
+        from lecture_notes.stages import vocab
+
+        transcript, n_fixed = vocab.correct_transcript(transcript, slides)  # cheap: no model, never cached
+        timings["vocab"] = time.perf_counter() - t0
         t0 = time.perf_counter()
         title = _title(config, info, slides)
         tkey = make_key("t", transcript)  # notes depend on the exact transcript and slides

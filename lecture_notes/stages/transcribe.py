@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import re
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Callable, Iterable, List, Optional, Sequence, Tuple, TypeVar
 
@@ -105,7 +106,7 @@ def clean_segments(segments: Iterable[Segment], *, duration: Optional[float] = N
         if not text:
             continue
         words = collapse_repeats(_clean_words(seg.words, start, end), key=lambda w: _norm(w.word))
-        out.append(Segment(start, end, text, tuple(words)))
+        out.append(replace(seg, start=start, end=end, text=text, words=tuple(words)))
     return _drop_segment_loops(out)
 
 
@@ -120,7 +121,7 @@ def _clean_words(words: Sequence[Word], start: float, end: float) -> List[Word]:
         if not w.word.strip():
             continue
         ws = min(max(w.start, start, out[-1].start if out else start), end)
-        out.append(Word(ws, min(max(w.end, ws), end), w.word, w.probability))
+        out.append(replace(w, start=ws, end=min(max(w.end, ws), end)))
     return out
 
 

@@ -1,0 +1,98 @@
+"""Slide vocabulary corrects misheard words; real tiny.en output on the sample lecture (samples/lecture.mp4)."""
+import json
+
+from lecture_notes.core.serialize import notes_from_dict, notes_to_dict
+from lecture_notes.core.types import Segment, Slide, Transcript, Word
+from lecture_notes.stages import vocab
+from lecture_notes.text import lexicon
+from notes_factory import make_notes
+
+# What faster-whisper tiny.en heard on the sample at 69.9 s and 95.9-103 s (words: start, end, text, probability).
+LIVE = Segment(69.85, 75.19, "Live-attenduated vaccines use a weak and form of the pathogen.", tuple(
+    Word(a, b, w, p) for a, b, w, p in [(69.85, 69.91, "Live", 0.495), (69.91, 70.51, "-attenduated", 0.568),
+                                        (70.51, 70.97, "vaccines", 0.991), (70.97, 71.41, "use", 0.994),
+                                        (71.41, 71.55, "a", 0.997), (71.55, 71.71, "weak", 0.39),
+                                        (71.71, 71.97, "and", 0.105), (71.97, 72.13, "form", 0.967),
+                                        (72.13, 72.35, "of", 0.998), (72.35, 72.53, "the", 0.967),
+                                        (72.53, 72.91, "pathogen.", 0.992)]))
+ADJ1 = Segment(95.85, 98.11, "Many vaccines also contain an anedjuva.", tuple(
+    Word(a, b, w, p) for a, b, w, p in [(95.85, 96.07, "Many", 0.991), (96.07, 96.59, "vaccines", 0.99),
+                                        (96.59, 97.09, "also", 0.993), (97.09, 97.49, "contain", 0.998),
+                                        (97.49, 97.69, "an", 0.945), (97.69, 98.11, "anedjuva.", 0.168)]))
+ADJ2 = Segment(98.71, 103.03, "An anedjuva is an ingredient that amplifies the alarm signal, because a purified",
+               tuple(Word(a, b, w, p) for a, b, w, p in [
+                   (98.71, 98.87, "An", 0.929), (98.87, 99.19, "anedjuva", 0.736), (99.19, 99.49, "is", 0.859),
+                   (99.49, 99.69, "an", 0.989), (99.69, 100.03, "ingredient", 0.999), (100.03, 100.49, "that", 0.995),
+                   (100.49, 100.97, "amplifies", 0.999), (100.97, 101.23, "the", 0.999),
+                   (101.23, 101.55, "alarm", 0.939), (101.55, 102.01, "signal,", 0.989),
+                   (102.27, 102.51, "because", 0.998), (102.51, 102.65, "a", 0.575),
+                   (102.65, 103.03, "purified", 0.99)]))
+# The sample's second slide as OCR reads it.
+SLIDE2 = Slide(56.0, 108.5, "slides/slide-002.jpg", "What a Vaccine Contains\nA harmless copy of the antigen\n"
+               "Weakened, inactivated or subunit vaccines\nmRNA vaccines: our cells make the protein\n"
+               "Adjuvants amplify the alarm signal", "What a Vaccine Contains", 0.97)
+SLIDE5 = Slide(223.5, 273.5, "slides/slide-005.jpg", "Herd Immunity and Its Limits\nImmune people break chains of "
+               "transmission", "Herd Immunity and Its Limits", 0.97)
+
+
+def _asr(*segments):
+    return Transcript(segments=segments, language="en", source="asr:tiny.en")
+
+
+def test_slide_term_replaces_misheard_word_and_keeps_the_original():
+    fixed, n = vocab.correct_transcript(_asr(ADJ1, ADJ2), [SLIDE2])
+    assert n == 2
+    a, b = fixed.segments
+    assert a.text == "Many vaccines also contain an adjuvant."
+    assert b.text.startswith("An adjuvant is an ingredient that amplifies the alarm signal")
+    assert a.words[-1].word == "adjuvant." and a.words[-1].original == "anedjuva."
+    assert b.words[1].original == "anedjuva" and b.words[1].probability == 0.736
+    # 'amplifies' is a real word in another form of the slide's 'amplify': left alone.
+    assert b.words[6].word == "amplifies" and not b.words[6].original
+
+
+def test_long_non_word_gets_its_one_real_neighbour():
+    fixed, n = vocab.correct_transcript(_asr(LIVE), [SLIDE2])
+    assert n == 1
+    assert fixed.segments[0].text.startswith("Live-attenuated vaccines use a weak and form")
+    assert fixed.segments[0].words[1].original == "-attenduated"
+
+
+def test_only_the_slide_on_screen_counts():
+    # The same words while the herd-immunity slide is up (and 'adjuvant' is on no slide): nothing to go on.
+    late = Segment(240.0, 242.0, "Many vaccines also contain an anedjuva.",
+                   tuple(Word(240.0 + i * 0.3, 240.2 + i * 0.3, w.word, w.probability) for i, w in enumerate(ADJ1.words)))
+    fixed, n = vocab.correct_transcript(_asr(late), [SLIDE2, SLIDE5])
+    assert n == 0 and fixed.segments[0].text == late.text
+
+
+def test_common_words_and_human_captions_are_never_changed():
+    # 'activated' (said: 'inactivated') is a common word: a mishearing we cannot tell from speech.
+    seg = Segment(75.6, 79.6, "An activated vaccine use a pathogen that has been killed with heat or chemicals,")
+    fixed, n = vocab.correct_transcript(_asr(seg), [SLIDE2])
+    assert n == 0 and fixed.segments[0].text == seg.text
+    captions = Transcript(segments=(ADJ1,), language="en", source="file:lecture.srt")
+    assert vocab.correct_transcript(captions, [SLIDE2]) == (captions, 0)
+
+
+def test_segments_without_word_times_are_corrected_too():
+    seg = Segment(96.0, 98.0, "Many vaccines also contain an anedjuva.")
+    fixed, n = vocab.correct_transcript(_asr(seg), [SLIDE2])
+    assert n == 1 and fixed.segments[0].text == "Many vaccines also contain an adjuvant."
+
+
+def test_original_word_survives_notes_json():
+    fixed, _ = vocab.correct_transcript(_asr(ADJ1), [SLIDE2])
+    notes = make_notes()
+    from dataclasses import replace
+    notes = replace(notes, transcript=fixed)
+    d = json.loads(json.dumps(notes_to_dict(notes)))
+    assert d["transcript"][0]["words"][-1] == [97.69, 98.11, "adjuvant.", 0.168, "anedjuva."]
+    assert notes_from_dict(d).transcript.segments[0].words[-1].original == "anedjuva."
+
+
+def test_lexicon_rarity_and_sound():
+    assert lexicon.is_rare("anedjuva") and lexicon.is_rare("adjuvant") and not lexicon.is_rare("cells")
+    assert lexicon.phonetic_key("phase") == lexicon.phonetic_key("faze")
+    assert lexicon.spelling_fix("attenduated") == "attenuated"
+    assert lexicon.spelling_fix("fluens") is None  # short: too many real words nearby
