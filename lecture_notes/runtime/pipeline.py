@@ -273,6 +273,11 @@ def _notes_stage(config: BuildConfig, info: MediaInfo, sha: str, transcript: Tra
             writer.close()
             if fallback is not None:
                 fallback.close()
+        from lecture_notes.text.confidence import annotate
+
+        notes, n_unsure = annotate(notes)  # confidence on every key point/question; garbled ones dropped
+        if n_unsure:
+            stats = dict(stats, low_confidence_dropped=n_unsure)
         if stats:
             notes = replace(notes, stats=tuple(sorted(stats.items())))
     finally:

@@ -232,7 +232,10 @@ def build_context(notes: LectureNotes, media_href: Optional[str], available_imag
         return f"[{clock(t)}]({t_href(t)})" if href else f"`{clock(t)}`"
 
     source_name = PurePosixPath(notes.source.path.replace("\\", "/")).name
-    return {
+    from lecture_notes.stages.render_marks import helpers
+
+    marks = helpers(notes, sentences, md_escape)  # sent_html/sent_md, unsure_html/unsure_md
+    return {**marks,
         "notes": notes, "title": _WS.sub(" ", notes.title).strip() or source_name or "Lecture notes",
         "chapters": chapters, "lead_sentences": lead, "sentence_count": len(sentences), "glossary": notes.glossary,
         "media_href": href, "media_kind": media_kind, "t_href": t_href, "ts_html": ts_html, "ts_md": ts_md,

@@ -147,12 +147,15 @@ def norm_text(text: str) -> str:
 
 
 def qa_pairs(notes: dict) -> List[dict]:
-    """Every Q&A of a lecture (chapters first, then chunks), de-duplicated by question text; cloze blanks
-    of any length (``___``, ``_____``) become ``____``."""
+    """Every publishable Q&A of a lecture (chapters first, then chunks; low ASR confidence left out),
+    de-duplicated by question text; cloze blanks of any length (``___``, ``_____``) become ``____``."""
+    from lecture_notes.text.confidence import publishable
+
     seen, out = set(), []
     groups = [c.get("qa") or [] for c in notes.get("chapters") or []]
     groups += [c.get("qa") or [] for c in notes.get("chunks") or []]
-    for qa in (q for g in groups for q in g):
+    # Questions built on speech the recogniser was unsure of are not published.
+    for qa in (q for g in groups for q in publishable(g)):
         q, a = BLANK_RE.sub(BLANK, str(qa.get("question") or "")).strip(), str(qa.get("answer") or "").strip()
         key = norm_text(q)
         if not q or not a or key in seen:

@@ -10,6 +10,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import List, Tuple
 
+from lecture_notes.text.confidence import publishable
 from lecture_notes.core.timefmt import clock
 from lecture_notes.course.export.common import (Course, Lecture, QuizItem, SafeZip, build_pool, esc, lecture_images, quiz_items,
                      safe_relpath, stable_id, write_export)
@@ -82,11 +83,11 @@ def lecture_page_html(lecture: Lecture, *, image_prefix: str = "") -> str:
             if rel and (lecture.dir / rel).is_file():
                 out.append(f'<p><img src="{esc(image_prefix + rel)}" alt="{esc(s.get("text", "")[:200])}" '
                            f'style="max-width:100%"></p>')
-        kps = ch.get("key_points") or []
+        kps = publishable(ch.get("key_points") or [])
         if kps:
             out.append("<ul>" + "".join(f"<li>{esc(k.get('text', ''))} <small>({clock(k.get('start', 0))})"
                                         f"</small></li>" for k in kps) + "</ul>")
-        qas = ch.get("qa") or []
+        qas = publishable(ch.get("qa") or [])
         if qas:
             out.append("<h3>Questions</h3><dl>" + "".join(
                 f"<dt>{esc(q.get('question', ''))}</dt><dd>{esc(q.get('answer', ''))}</dd>" for q in qas) + "</dl>")
