@@ -152,9 +152,12 @@ class ExtractiveNoteWriter(NoteWriter):
             out.append((t, i))
             if len(out) >= self.max_qa:
                 break
-        # Cloze cards over key phrases fill the deck to at least three cards.
+        # Cloze cards over key phrases fill the deck to at least three cards; only terms worth learning are
+        # blanked (defined terms, multi-word key phrases, rare terms), never the passage's topic word.
         if len(out) < max(3, self.max_qa // 2):
             used = {t.answer.lower() for t, _ in out}
+            phrases = qt.cloze_targets(phrases, defined=[t.term for t, _ in found if t.term],
+                                       topic=qt.topic_words([texts[i] for i in idx]))
             for i in list(key_idx) + order:
                 if i in seen_s or pen[i] <= -0.6:
                     continue

@@ -59,11 +59,19 @@ def _dedup(texts: Sequence[str], embedder, threshold: float = DUP_SIM) -> List[i
     return keep
 
 
+def _unique_points(texts: Sequence[str], embedder) -> List[int]:
+    """Key points to keep: one per meaning (a slide bullet and the sentence saying the same become one)."""
+    from lecture_notes.text.dedup import unique_points
+
+    return unique_points(texts, embedder.embed(list(texts))) if texts else []
+
+
 def dedup_chunk_notes(chunk_notes: Sequence[ChunkNotes], embedder) -> Tuple[List[ChunkNotes], int]:
-    """Remove key points and questions repeated across chunks (normalised text or embedding cosine > 0.85)."""
+    """Remove key points repeated within or across chunks (same meaning, see text.dedup) and repeated questions
+    (normalised text or embedding cosine > 0.85)."""
     kps = [(c, k) for c, n in enumerate(chunk_notes) for k in n.key_points]
     qas = [(c, q) for c, n in enumerate(chunk_notes) for q in n.qa]
-    keep_k = set(_dedup([k.text for _, k in kps], embedder))
+    keep_k = set(_unique_points([k.text for _, k in kps], embedder))
     # A question is a duplicate when the same wording recurs, or question+answer mean the same thing.
     qkeys = [_norm(q.question) for _, q in qas]
     keep_q = set(_dedup([f"{q.question} {q.answer}" for _, q in qas], embedder))

@@ -112,7 +112,7 @@ def correct_word(token: str, t: float, terms: Sequence[Term], lang: str = "en") 
     core = m.group("core")
     near = [x for x in terms if x.start - MARGIN_S <= t <= x.end + MARGIN_S]
     new = best_term(core, near, lang) if near else None
-    if new is None:
+    if new is None and core[:1].islower():  # capitalised unknown words are mostly names: left alone
         new = lexicon.spelling_fix(core, lang)
     if new is None or new.lower() == core.lower():
         return None

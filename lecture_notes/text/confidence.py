@@ -85,8 +85,12 @@ class ConfidenceIndex:
 
 def annotate(notes: LectureNotes, *, drop_below: float = LOW) -> Tuple[LectureNotes, int]:
     """Set ``confidence`` on every key point and question (chapters and chunks) from the transcript, and drop
-    those below ``drop_below``. Returns (notes, number dropped)."""
+    those below ``drop_below`` and, for ASR transcripts, questions with a garbled word (see
+    ``questions.garbled``). Returns (notes, number dropped)."""
+    from lecture_notes.text.questions import garbled
+
     idx = ConfidenceIndex(notes.transcript)
+    slide_words = {w.lower() for s in notes.slides for w in re.findall(r"[A-Za-z']+", f"{s.title} {s.text}")}
     dropped = 0
 
     def kps(items: Sequence[TimedText]) -> Tuple[TimedText, ...]:
@@ -105,7 +109,7 @@ def annotate(notes: LectureNotes, *, drop_below: float = LOW) -> Tuple[LectureNo
         out = []
         for q in items:
             c = min(q.confidence, idx.span(q.start, q.end, f"{q.question} {q.answer}"))
-            if c < drop_below:
+            if c < drop_below or (idx.has_stats and garbled(f"{q.question} {q.answer}", slide_words)):
                 dropped += 1
                 continue
             out.append(replace(q, confidence=c))

@@ -84,11 +84,12 @@ def lcs_ratio(a: str, b: str) -> float:
 
 @functools.lru_cache(maxsize=65536)
 def zipf(word: str, lang: str = "en") -> float:
-    """How common ``word`` is (wordfreq Zipf scale; 0.0 for words wordfreq has never seen or no wordfreq)."""
+    """How common ``word`` is (wordfreq Zipf scale; 0.0 for words wordfreq has never seen; 7.0 for every word
+    when wordfreq is missing, so nothing is taken for a misspelling)."""
     try:
         from wordfreq import zipf_frequency
-    except ImportError:  # pragma: no cover - wordfreq is a dependency; degrade to 'unknown word'
-        return 0.0
+    except ImportError:  # pragma: no cover - a dependency; without it every word counts as common (no fixes)
+        return 7.0
     try:
         return float(zipf_frequency(word.lower(), lang))
     except LookupError:  # a language wordfreq does not know

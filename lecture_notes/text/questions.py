@@ -274,6 +274,72 @@ def cloze(sentence: str, phrases: Sequence[str], min_words: int = 8) -> Optional
     return None
 
 
+GENERIC_ZIPF = 4.5  # a single word this common ('cells', 'disease') is never worth a blank
+RARE_ZIPF = 3.5  # a single word this rare ('adjuvant', 'dendritic') is a term of the subject
+
+
+def _bare(phrase: str) -> str:
+    return re.sub(r"^(?:a|an|the)\s+", "", phrase.strip(), flags=re.I)
+
+
+def topic_words(texts: Sequence[str], top: int = 3) -> List[str]:
+    """The most frequent content words of a passage (singular and plural together): what it is about, so a
+    blank on them ('vaccines' in a passage about vaccines) tests nothing."""
+    counts: dict = {}
+    for t in texts:
+        for w in words(t):
+            w = w.lower()
+            if len(w) >= 3 and w not in STOPWORDS:
+                k = w[:-1] if w.endswith("s") and not w.endswith("ss") else w
+                counts[k] = counts.get(k, 0) + 1
+    ranked = sorted(counts.items(), key=lambda p: (-p[1], p[0]))
+    best = ranked[0][1] if ranked else 0
+    # Only words that dominate the passage: a term named twice in a short passage is not its topic.
+    return [w for w, c in ranked[:top] if c >= 3 and c * 2 >= best]
+
+
+def cloze_targets(phrases: Sequence[str], *, defined: Sequence[str] = (), topic: Sequence[str] = ()) -> List[str]:
+    """The key phrases worth a cloze blank, in their order: defined/glossary terms, multi-word key phrases, and
+    rare single terms; never a generic word ('cells', 'the disease') or the passage's own topic word."""
+    from lecture_notes.text.lexicon import zipf
+
+    defined_set = {_bare(d).lower() for d in defined if d.strip()}
+    topic_set = {t.lower() for t in topic}
+    out = []
+    for p in phrases:
+        bare = _bare(p)
+        toks = [t.lower() for t in bare.split()]
+        content = [t for t in toks if t not in STOPWORDS and len(t) >= 3]
+        if not content:
+            continue
+        if len(content) == 1 and len(toks) == 1:
+            w = content[0]
+            stem = w[:-1] if w.endswith("s") and not w.endswith("ss") else w
+            if stem in topic_set or w in topic_set or zipf(w) >= GENERIC_ZIPF:
+                continue
+            if w in defined_set or zipf(w) < RARE_ZIPF:
+                out.append(p)
+            continue
+        if bare.lower() not in defined_set and (toks[-1] in _GENERIC_HEADS or _vague_subject(toks) or all(
+                (t[:-1] if t.endswith("s") else t) in topic_set for t in content)):
+            continue
+        out.append(p)
+    return out
+
+
+def garbled(text: str, known: Sequence[str] = ()) -> bool:
+    """True when ``text`` holds a word no dictionary knows and no slide shows: a speech recognition garble such as
+    'anedjuva' (names, capitalised, and numbers are not judged)."""
+    from lecture_notes.text.lexicon import zipf
+
+    known_set = {k.lower() for k in known}
+    for tok in re.findall(r"[A-Za-z][A-Za-z']*", text):
+        for part in tok.split("'")[:1]:
+            if len(part) >= 4 and part[0].islower() and part.lower() not in known_set and zipf(part) == 0.0:
+                return True
+    return False
+
+
 def proper_nouns(sentences: Sequence[str]) -> List[str]:
     """Capitalised words seen in mid-sentence position (likely names), so they keep their capital."""
     out = set()
