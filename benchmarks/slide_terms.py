@@ -70,8 +70,7 @@ def truth_slides(truth: dict):
 def ocr_slides(clip: Path, cache: Path):
     import tempfile
 
-    from lecture_notes.backends import base as registry
-    from lecture_notes.backends import builtin  # noqa: F401 - registers rapidocr
+    from lecture_notes.backends import registry
     from lecture_notes.stages import media, ocr
     from lecture_notes.stages import slides as slides_mod
 

@@ -18,7 +18,7 @@ from dataclasses import replace
 from typing import Iterable, List, Optional, Sequence, Tuple
 
 from lecture_notes.core.types import LectureNotes, QAPair, Segment, TimedText, Transcript, Word
-from lecture_notes.text.summarize import STOPWORDS
+from lecture_notes.text.stopwords import STOPWORDS
 
 WORD_LOW = 0.4  # word probability below which a word is flagged
 LOW = 0.4  # items whose confidence is below this are dropped

@@ -12,7 +12,7 @@ from typing import List, Sequence, Set
 
 import numpy as np
 
-from lecture_notes.text.summarize import STOPWORDS
+from lecture_notes.text.stopwords import STOPWORDS
 
 SAME = 0.85  # cosine at which two points are the same whatever their words
 CLOSE = 0.65  # cosine at which shared content words decide
