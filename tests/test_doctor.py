@@ -7,8 +7,9 @@ import shutil
 
 from click.testing import CliRunner
 
-from lecture_notes.runtime.doctor import (Check, check_model_folder, estimate_model_bytes, exit_code, run_doctor,
-                                  weight_files)
+from lecture_notes.backends.model_files import check_model_folder, estimate_model_bytes, weight_files
+from lecture_notes.core.checks import Check
+from lecture_notes.runtime.doctor import exit_code, run_doctor
 
 
 def copy(src, dst):

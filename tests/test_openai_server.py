@@ -12,8 +12,7 @@ import pytest
 
 from lecture_notes.backends.base import NoteWriter
 from lecture_notes.backends.registry import create
-from lecture_notes.backends.llm_openai import normalize_base_url, retry_after_seconds
-from lecture_notes.runtime.doctor import check_endpoint
+from lecture_notes.backends.llm_openai import check_endpoint, normalize_base_url, retry_after_seconds
 from lecture_notes.core.types import Chunk, ChunkNotes, Sentence
 
 CHUNK = Chunk(0, 0.0, 12.0, (Sentence(0.0, 5.0, "Gradient descent updates the weights."),

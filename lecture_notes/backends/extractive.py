@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+from dataclasses import dataclass
 from typing import List, Optional, Sequence, Tuple
 
 import numpy as np
@@ -14,7 +15,7 @@ from lecture_notes.text.stopwords import STOPWORDS
 from lecture_notes.text.summarize import (centrality, clean_sentence, compress, embedding_keyphrases, lexical_centrality, mmr_select,
                          sentence_penalty, starts_with_anaphor, words, zscore)
 from lecture_notes.core.types import Chunk, ChunkNotes, QAPair, Sentence, TimedText
-from lecture_notes.backends.base import Embedder, NoteWriter
+from lecture_notes.backends.base import Embedder, NoteWriter, option
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +29,16 @@ _CAUSE_RE = re.compile(r"\b(?:because|therefore|thus|hence|so that|leads? to|led
                        r"due to|as a result|consequently|in order to)\b", re.I)
 
 
+@dataclass(frozen=True)
+class ExtractiveOptions:
+    """Options of the extractive note writer."""
+
+    summary_sentences: int = option(4, "summary sentences per chunk (2-4)")
+    key_points: int = option(6, "key points per chunk (3-6)")
+    max_qa: int = option(6, "questions per chunk")
+    mmr_lambda: float = option(0.7, "relevance vs. diversity of the chosen sentences (0-1)")
+
+
 class ExtractiveNoteWriter(NoteWriter):
     """Centrality + MMR summaries, pattern/keyphrase key points and grounded template questions.
 
@@ -36,9 +47,10 @@ class ExtractiveNoteWriter(NoteWriter):
 
     name = "extractive"
     generative = False
+    Options = ExtractiveOptions
 
     def __init__(self, embedder: Optional[Embedder] = None, *, summary_sentences: int = 4, key_points: int = 6,
-                 max_qa: int = 6, mmr_lambda: float = 0.7, **_ignored) -> None:
+                 max_qa: int = 6, mmr_lambda: float = 0.7) -> None:
         if embedder is None:
             raise BackendError("the extractive note writer needs an embedder; pass embedder=create('embedder', "
                                "'minilm') or another Embedder backend")

@@ -10,20 +10,46 @@ import gc
 import logging
 import os
 import time
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, List, Optional, Tuple
+from typing import Any, Callable, List, Mapping, Optional, Tuple
 
 import numpy as np
 
-from lecture_notes.core.errors import BackendError
+from lecture_notes.core.checks import Check
+from lecture_notes.core.config import ASR_MODELS
+from lecture_notes.core.errors import BackendError, ConfigError
 from lecture_notes.backends.models_cache import resolve_whisper_model
 from lecture_notes.core.types import Segment, Transcript, Word
-from lecture_notes.backends.base import Transcriber
+from lecture_notes.backends.base import Transcriber, option
 
 log = logging.getLogger(__name__)
 
 SAMPLE_RATE = 16000
 PROMPT_MODES = ("initial_prompt", "hotwords", "both")
+
+
+
+@dataclass(frozen=True)
+class FasterWhisperOptions:
+    """Options of the faster-whisper backend (see FasterWhisperTranscriber)."""
+
+    model: str = option("tiny.en", "tiny.en (bundled), base (multilingual) or a CTranslate2 Whisper folder; "
+                                   "--asr-model")
+    device: str = option("cpu", "cpu, cuda, cuda:N or auto (--device)")
+    compute_type: Optional[str] = option(None, "int8 (default on CPU), float16 (default on CUDA), ...")
+    cpu_threads: int = option(0, "CPU threads (0: all cores, at most 8)")
+    beam_size: int = option(1, "beam size (1 = greedy, the default)")
+    vad_filter: bool = option(True, "skip silence with the bundled Silero VAD")
+    block_seconds: float = option(600.0, "long audio is transcribed in blocks of about this many seconds")
+    prompt_mode: str = option("initial_prompt", "how a slide-vocabulary prompt is given: initial_prompt, "
+                                                "hotwords or both")
+    word_timestamps: bool = option(True, "time every word")
+    cache_dir: Optional[str] = option(None, "where the base model is assembled (default: the cache folder)")
+    condition_on_previous_text: bool = option(True, "condition each window on the text before it")
+    batch_size: int = option(8, "VAD-cut pieces decoded together (0 = the sequential long-form decoder)")
+    no_speech_threshold: float = option(0.6, "skip a window whose no-speech probability is above this")
+    log_prob_threshold: float = option(-1.0, "treat a window below this average log-probability as failed")
 
 
 class FasterWhisperTranscriber(Transcriber):
@@ -39,6 +65,32 @@ class FasterWhisperTranscriber(Transcriber):
     vocabulary prompt is given to Whisper: ``initial_prompt``, ``hotwords`` or ``both``), ``cache_dir`` (where
     ``base`` is assembled).
     """
+
+    name = "faster-whisper"
+    Options = FasterWhisperOptions
+    requires = ("faster_whisper", "ctranslate2")
+    install = "pip install faster-whisper"
+    takes_device = True
+    config_fields = {"model": "asr_model", "language": "language"}
+
+    @classmethod
+    def validate_options(cls, options: Mapping[str, Any]) -> None:
+        """Unknown options, and a model that is neither a bundled name nor a folder, are ConfigErrors."""
+        super().validate_options(options)
+        model = str(options.get("model", "tiny.en"))
+        if model not in ASR_MODELS and not Path(model).is_dir():
+            raise ConfigError(f"unknown --asr-model {model!r}; choose {' or '.join(ASR_MODELS)}, or give a CTranslate2 "
+                              f"Whisper model folder")
+
+    @classmethod
+    def check(cls, options: Mapping[str, Any], *, load: bool = True) -> List[Check]:
+        """The dependencies; with model ``base``, the Whisper base part packages too."""
+        checks = super().check(options, load=load)
+        if str(options.get("model", "")) == "base":
+            from lecture_notes.backends.models_cache import check_base_parts
+
+            checks.append(check_base_parts(required=True))
+        return checks
 
     def __init__(self, model: str = "tiny.en", *, device: str = "cpu", compute_type: Optional[str] = None,
                  cpu_threads: int = 0, beam_size: int = 1, vad_filter: bool = True, block_seconds: float = 600.0,

@@ -331,13 +331,3 @@ def quantization_config(load_in_8bit: bool, load_in_4bit: bool, dtype: Any) -> A
     if load_in_8bit:
         return BitsAndBytesConfig(load_in_8bit=True)
     return BitsAndBytesConfig(load_in_4bit=True, bnb_4bit_compute_dtype=dtype, bnb_4bit_quant_type="nf4")
-
-
-def check_options(kind: str, name: str, options: Dict[str, Any], valid: Sequence[str]) -> None:
-    """Raise ConfigError for option names a backend does not know, listing the valid ones."""
-    from lecture_notes.core.errors import ConfigError
-
-    bad = sorted(set(options) - set(valid))
-    if bad:
-        raise ConfigError(f"unknown option(s) {', '.join(bad)} for {kind} backend {name!r}; valid options: "
-                          f"{', '.join(sorted(valid))}")

@@ -14,35 +14,40 @@ import time
 import urllib.error
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Dict, List, Optional, Sequence
+from dataclasses import dataclass
+from typing import Any, Dict, List, Mapping, Optional, Sequence
 from urllib.parse import urlparse
 
-from lecture_notes.core.errors import BackendError
-from lecture_notes.backends.llm_writer import LLMNoteWriter, Messages
+from lecture_notes.core.errors import BackendError, ConfigError
+from lecture_notes.backends.base import option
+from lecture_notes.backends.llm_writer import LLMNoteWriter, LLMWriterOptions, Messages
+from lecture_notes.core.checks import Check
 
 log = logging.getLogger(__name__)
 
-OPTIONS = {
-    "base_url": "endpoint base URL, e.g. http://127.0.0.1:8000/v1 (vLLM), http://127.0.0.1:11434/v1 (Ollama)",
-    "model": "model name on the server (default: the first one GET /v1/models lists)",
-    "api_key_env": "environment variable holding the API key (default OPENAI_API_KEY; unset = no auth header)",
-    "timeout": "seconds per request (default 120)",
-    "max_retries": "retries on 429/5xx/connection errors (default 4)",
-    "backoff": "first retry delay in seconds, doubled each retry (default 1)",
-    "max_backoff": "longest wait between retries, also caps Retry-After (default 30)",
-    "concurrency": "requests in flight at once (default 4)",
-    "json_mode": "auto (default: ask for JSON, drop it if the server refuses), on or off",
-    "temperature": "sampling temperature (default 0)",
-    "max_new_tokens": "max_tokens per reply (default 768)",
-    "context_length": "model context in tokens (default: what the server reports, else 8192)",
-    "tokenizer": "local tokenizer folder for exact token counts (default: ~4 characters a token)",
-    "extra_body": "dict merged into every request body (e.g. {\"top_p\": 0.9})",
-    "prompt_dir": "folder with Jinja2 prompt templates overriding lecture_notes/prompts",
-    "title": "lecture title given to the model", "language": "language to write the notes in",
-    "fallback": "NoteWriter for chunks the model fails on", "embedder": "Embedder used for grounding",
-    "max_summary": "summary sentences per chunk", "max_key_points": "key points per chunk",
-    "max_qa": "question/answer pairs per chunk",
-}
+
+@dataclass(frozen=True)
+class OpenAIOptions(LLMWriterOptions):
+    """Options of the OpenAI-compatible note writer."""
+
+    base_url: str = option("http://127.0.0.1:8000/v1", "endpoint base URL, e.g. http://127.0.0.1:8000/v1 (vLLM), "
+                                                        "http://127.0.0.1:11434/v1 (Ollama)")
+    model: str = option("", "model name on the server (default: the first one GET /v1/models lists)")
+    api_key_env: str = option("OPENAI_API_KEY", "environment variable holding the API key (default OPENAI_API_KEY; "
+                                                "unset = no auth header)")
+    timeout: float = option(120.0, "seconds per request (default 120)")
+    max_retries: int = option(4, "retries on 429/5xx/connection errors (default 4)")
+    backoff: float = option(1.0, "first retry delay in seconds, doubled each retry (default 1)")
+    max_backoff: float = option(30.0, "longest wait between retries, also caps Retry-After (default 30)")
+    concurrency: int = option(4, "requests in flight at once (default 4)")
+    json_mode: str = option("auto", "auto (default: ask for JSON, drop it if the server refuses), on or off")
+    temperature: float = option(0.0, "sampling temperature (default 0)")
+    context_length: Optional[int] = option(None, "model context in tokens (default: what the server reports, "
+                                                 "else 8192)")
+    tokenizer: Optional[str] = option(None, "local tokenizer folder for exact token counts (default: ~4 "
+                                            "characters a token)")
+    extra_body: Optional[Dict[str, Any]] = option(None, "dict merged into every request body (e.g. "
+                                                        "{\"top_p\": 0.9})")
 
 
 class EndpointError(BackendError):
@@ -82,6 +87,23 @@ class OpenAINoteWriter(LLMNoteWriter):
     """Chunk notes from an OpenAI-compatible chat completions endpoint."""
 
     name = "openai"
+    Options = OpenAIOptions
+    spec_option = "base_url"
+
+    @classmethod
+    def validate_options(cls, options: Mapping[str, Any]) -> None:
+        """Unknown options, and a base URL that is not http(s), are ConfigErrors."""
+        super().validate_options(options)
+        url = str(options.get("base_url", "http://"))
+        if not url.startswith(("http://", "https://")):
+            raise ConfigError(f"openai endpoint {url!r} needs a URL, e.g. openai:http://127.0.0.1:8000/v1")
+
+    @classmethod
+    def check(cls, options: Mapping[str, Any], *, load: bool = True) -> List[Check]:
+        """The endpoint answers and serves the configured model."""
+        return super().check(options, load=load) + [check_endpoint(str(options.get("base_url", "http://127.0.0.1:8000/v1")),
+                               model=str(options.get("model", "")),
+                               api_key_env=str(options.get("api_key_env", "OPENAI_API_KEY")))]
 
     def __init__(self, base_url: str = "http://127.0.0.1:8000/v1", model: str = "", *,
                  api_key_env: str = "OPENAI_API_KEY", timeout: float = 120.0, max_retries: int = 4,
@@ -243,3 +265,18 @@ def _error_text(exc: urllib.error.HTTPError) -> str:
         return str(err or raw)
     except (json.JSONDecodeError, AttributeError):
         return raw.strip()
+
+
+def check_endpoint(base_url: str, *, model: str = "", api_key_env: str = "OPENAI_API_KEY",
+                   timeout: float = 3.0) -> Check:
+    """GET {base_url}/models with a short timeout; the configured model must be listed when the server lists any."""
+    try:
+        client = OpenAINoteWriter(base_url, model, api_key_env=api_key_env, timeout=timeout, max_retries=0)
+        models = [str(m.get("id")) for m in client.list_models(timeout=timeout)]
+    except BackendError as exc:
+        return Check("LLM endpoint", False, str(exc).split("; check")[0],
+                     f"start the server (e.g. `vllm serve MODEL` or `ollama serve`) or fix --llm openai:URL")
+    if model and models and model not in models:
+        return Check("LLM endpoint", False, f"{client.base_url} does not serve {model!r}; it lists "
+                     f"{', '.join(models)}", f"use --llm-model {models[0]}")
+    return Check("LLM endpoint", True, f"{client.base_url} answers; models: {', '.join(models) or '(none listed)'}")

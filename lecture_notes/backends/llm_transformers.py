@@ -2,40 +2,49 @@
 from __future__ import annotations
 
 import logging
-from typing import Any, List, Optional, Sequence
+from dataclasses import dataclass
+from typing import Any, List, Mapping, Optional, Sequence
 
 from lecture_notes.core.errors import BackendError
 from lecture_notes.backends.llm_common import pick_device, pick_dtype, quantization_config, resolve_model_path
-from lecture_notes.backends.llm_writer import LLMNoteWriter, Messages
+from lecture_notes.backends.base import option
+from lecture_notes.backends.llm_writer import LLMNoteWriter, LLMWriterOptions, Messages
+from lecture_notes.core.checks import Check
 
 log = logging.getLogger(__name__)
 
-OPTIONS = {
-    "model": "model folder or Hugging Face id already in the HF cache (required)",
-    "device": "auto, cpu, cuda, cuda:N or mps (default auto)",
-    "dtype": "auto, float16, bfloat16 or float32 (default auto: bf16/fp16 on GPU, fp32 on CPU)",
-    "load_in_8bit": "quantize with bitsandbytes to 8 bit (CUDA only)",
-    "load_in_4bit": "quantize with bitsandbytes to 4 bit NF4 (CUDA only)",
-    "max_new_tokens": "tokens generated per chunk (default 768)",
-    "temperature": "0 for greedy decoding (default), >0 to sample",
-    "batch_size": "chunks generated together (default 1 on CPU, 4 on GPU)",
-    "context_length": "override the context window in tokens (default: the model's)",
-    "trust_remote_code": "allow custom model code shipped in the model folder (default false)",
-    "threads": "torch CPU threads (0 = default)",
-    "prompt_dir": "folder with Jinja2 prompt templates overriding lecture_notes/prompts",
-    "title": "lecture title given to the model",
-    "language": "language to write the notes in (default: the transcript's)",
-    "fallback": "NoteWriter used for chunks the model fails on (the pipeline passes the extractive writer)",
-    "embedder": "Embedder used to check and re-anchor cited time spans (the pipeline passes MiniLM)",
-    "max_summary": "summary sentences per chunk", "max_key_points": "key points per chunk",
-    "max_qa": "question/answer pairs per chunk",
-}
+
+@dataclass(frozen=True)
+class TransformersLLMOptions(LLMWriterOptions):
+    """Options of the transformers note writer."""
+
+    model: str = option("", "model folder or Hugging Face id already in the HF cache (required)")
+    device: str = option("auto", "auto, cpu, cuda, cuda:N or mps (default auto)")
+    dtype: str = option("auto", "auto, float16, bfloat16 or float32 (default auto: bf16/fp16 on GPU, fp32 on CPU)")
+    load_in_8bit: bool = option(False, "quantize with bitsandbytes to 8 bit (CUDA only)")
+    load_in_4bit: bool = option(False, "quantize with bitsandbytes to 4 bit NF4 (CUDA only)")
+    temperature: float = option(0.0, "0 for greedy decoding (default), >0 to sample")
+    batch_size: Optional[int] = option(None, "chunks generated together (default 1 on CPU, 4 on GPU)")
+    trust_remote_code: bool = option(False, "allow custom model code shipped in the model folder (default false)")
+    threads: int = option(0, "torch CPU threads (0 = default)")
 
 
 class TransformersNoteWriter(LLMNoteWriter):
     """Chunk notes from a local causal LM via transformers, with the tokenizer's chat template."""
 
     name = "transformers"
+    Options = TransformersLLMOptions
+    requires = ("torch", "transformers")
+    install = "pip install torch transformers"
+    takes_device = True
+
+    @classmethod
+    def check(cls, options: Mapping[str, Any], *, load: bool = True) -> List[Check]:
+        """The model folder is complete and fits the device."""
+        from lecture_notes.backends.model_files import check_model_backend
+
+        checks = super().check(options, load=load)
+        return checks + check_model_backend(cls.kind, options) if checks[-1].ok else checks
 
     def __init__(self, model: str = "", *, device: str = "auto", dtype: str = "auto", load_in_8bit: bool = False,
                  load_in_4bit: bool = False, max_new_tokens: int = 768, temperature: float = 0.0,

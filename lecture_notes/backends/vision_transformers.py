@@ -7,35 +7,54 @@ Works with models that load as ``AutoModelForImageTextToText`` with an ``AutoPro
 from __future__ import annotations
 
 import logging
-from typing import Any, Optional
+from dataclasses import dataclass
+from typing import Any, List, Mapping, Optional
 
 import numpy as np
 
 from lecture_notes.core.errors import BackendError
-from lecture_notes.backends.base import VisionDescriber
+from lecture_notes.backends.base import VisionDescriber, option
+from lecture_notes.core.checks import Check
 from lecture_notes.backends.llm_common import PromptLibrary, pick_device, pick_dtype, quantization_config, resolve_model_path
 
 log = logging.getLogger(__name__)
 
-OPTIONS = {
-    "model": "VLM folder or Hugging Face id in the HF cache, e.g. Qwen/Qwen2.5-VL-3B-Instruct (required)",
-    "device": "auto, cpu, cuda, cuda:N or mps (default auto)",
-    "dtype": "auto, float16, bfloat16 or float32",
-    "load_in_8bit": "quantize with bitsandbytes to 8 bit (CUDA only)",
-    "load_in_4bit": "quantize with bitsandbytes to 4 bit (CUDA only)",
-    "max_new_tokens": "tokens per description (default 96)",
-    "max_sentences": "sentences asked for (default 2)",
-    "max_side": "longest image side in pixels fed to the model (default 896)",
-    "trust_remote_code": "allow custom model code from the model folder (InternVideo2/InternVL-style models)",
-    "prompt_dir": "folder with a vision.j2 overriding the built-in prompt",
-    "threads": "torch CPU threads (0 = default)",
-}
+
+@dataclass(frozen=True)
+class TransformersVisionOptions:
+    """Options of the transformers vision backend."""
+
+    model: str = option("", "VLM folder or Hugging Face id in the HF cache, e.g. Qwen/Qwen2.5-VL-3B-Instruct "
+                            "(required)")
+    device: str = option("auto", "auto, cpu, cuda, cuda:N or mps (default auto)")
+    dtype: str = option("auto", "auto, float16, bfloat16 or float32")
+    load_in_8bit: bool = option(False, "quantize with bitsandbytes to 8 bit (CUDA only)")
+    load_in_4bit: bool = option(False, "quantize with bitsandbytes to 4 bit (CUDA only)")
+    max_new_tokens: int = option(96, "tokens per description (default 96)")
+    max_sentences: int = option(2, "sentences asked for (default 2)")
+    max_side: int = option(896, "longest image side in pixels fed to the model (default 896)")
+    trust_remote_code: bool = option(False, "allow custom model code from the model folder (InternVideo2/"
+                                            "InternVL-style models)")
+    prompt_dir: Optional[str] = option(None, "folder with a vision.j2 overriding the built-in prompt")
+    threads: int = option(0, "torch CPU threads (0 = default)")
 
 
 class TransformersVisionDescriber(VisionDescriber):
     """Describes a slide keyframe in a sentence or two with a local VLM."""
 
     name = "transformers"
+    Options = TransformersVisionOptions
+    requires = ("torch", "transformers")
+    install = "pip install torch transformers"
+    takes_device = True
+
+    @classmethod
+    def check(cls, options: Mapping[str, Any], *, load: bool = True) -> List[Check]:
+        """The model folder is complete (processor and chat template included) and fits the device."""
+        from lecture_notes.backends.model_files import check_model_backend
+
+        checks = super().check(options, load=load)
+        return checks + check_model_backend(cls.kind, options) if checks[-1].ok else checks
 
     def __init__(self, model: str = "", *, device: str = "auto", dtype: str = "auto", load_in_8bit: bool = False,
                  load_in_4bit: bool = False, max_new_tokens: int = 96, max_sentences: int = 2, max_side: int = 896,

@@ -8,30 +8,38 @@ that are decoded together, ``batch_size`` pieces per ``generate`` call: on a GPU
 from __future__ import annotations
 
 import logging
-from typing import Any, Callable, List, Optional
+from dataclasses import dataclass
+from typing import Any, Callable, List, Mapping, Optional
 
 import numpy as np
 
 from lecture_notes.core.errors import BackendError
 from lecture_notes.core.types import Segment, Transcript
-from lecture_notes.backends.base import Transcriber
+from lecture_notes.backends.base import Transcriber, option
+from lecture_notes.core.checks import Check
 from lecture_notes.backends.llm_common import pick_device, pick_dtype, resolve_model_path
 
 log = logging.getLogger(__name__)
 SR = 16000
 
-OPTIONS = {
-    "model": "Whisper model folder or Hugging Face id in the HF cache, e.g. openai/whisper-small (required)",
-    "device": "auto, cpu, cuda, cuda:N or mps (default auto)",
-    "dtype": "auto, float16, bfloat16 or float32",
-    "language": "default language code (e.g. en, de); empty = detect per file on multilingual models",
-    "task": "transcribe (default) or translate (to English)",
-    "num_beams": "beam size (default 1 = greedy)",
-    "max_new_tokens": "tokens per 30 s window (default: the model's limit)",
-    "block_seconds": "audio seconds decoded per generate call (default 600)",
-    "threads": "torch CPU threads (0 = default)",
-    "batch_size": "30-s pieces decoded per generate call (default 8 on a GPU, 0 = sequential long-form on CPU)",
-}
+
+@dataclass(frozen=True)
+class TransformersWhisperOptions:
+    """Options of the transformers Whisper backend."""
+
+    model: str = option("", "Whisper model folder or Hugging Face id in the HF cache, e.g. openai/whisper-small "
+                            "(required)")
+    device: str = option("auto", "auto, cpu, cuda, cuda:N or mps (default auto)")
+    dtype: str = option("auto", "auto, float16, bfloat16 or float32")
+    language: Optional[str] = option(None, "default language code (e.g. en, de); empty = detect per file on "
+                                           "multilingual models")
+    task: str = option("transcribe", "transcribe (default) or translate (to English)")
+    num_beams: int = option(1, "beam size (default 1 = greedy)")
+    max_new_tokens: Optional[int] = option(None, "tokens per 30 s window (default: the model's limit)")
+    block_seconds: float = option(600.0, "audio seconds decoded per generate call (default 600)")
+    threads: int = option(0, "torch CPU threads (0 = default)")
+    batch_size: Optional[int] = option(None, "30-s pieces decoded per generate call (default 8 on a GPU, 0 = "
+                                             "sequential long-form on CPU)")
 PIECE = 30 * SR  # Whisper's window
 _SEARCH = 5 * SR  # a piece ends at the quietest moment of its last 5 s
 
@@ -41,6 +49,18 @@ class TransformersWhisperTranscriber(Transcriber):
 
     name = "transformers"
     word_timestamps = False
+    Options = TransformersWhisperOptions
+    requires = ("torch", "transformers")
+    install = "pip install torch transformers"
+    takes_device = True
+
+    @classmethod
+    def check(cls, options: Mapping[str, Any], *, load: bool = True) -> List[Check]:
+        """The model folder is complete (processor included) and fits the device."""
+        from lecture_notes.backends.model_files import check_model_backend
+
+        checks = super().check(options, load=load)
+        return checks + check_model_backend(cls.kind, options) if checks[-1].ok else checks
 
     def __init__(self, model: str = "", *, device: str = "auto", dtype: str = "auto", language: Optional[str] = None,
                  task: str = "transcribe", num_beams: int = 1, max_new_tokens: Optional[int] = None,

@@ -1,11 +1,8 @@
 """Click commands ``doctor`` and ``models``; ``register_commands(main)`` adds them to the CLI group."""
 from __future__ import annotations
 
-import importlib
-import inspect
-import re
 from pathlib import Path
-from typing import Dict, Optional, Tuple
+from typing import Optional
 
 import click
 
@@ -18,47 +15,6 @@ Examples:
   lecture-notes doctor --llm transformers:/models/Qwen2.5-1.5B-Instruct --device cuda
   lecture-notes doctor --llm openai:http://127.0.0.1:8000/v1 --llm-model Qwen/Qwen2.5-7B-Instruct
 """
-
-
-def backend_options(info) -> Tuple[Dict[str, str], str]:
-    """(option -> help, module) of a registered backend, found without loading any model."""
-    factory = info.factory
-    opts = getattr(factory, "OPTIONS", None)
-    module = getattr(factory, "__module__", "")
-    try:
-        src = inspect.getsource(factory)
-    except (OSError, TypeError):
-        src = ""
-    m = re.search(r"from (?:\.|lecture_notes\.backends\.)(\w+) import (\w+)", src)
-    if m:
-        module = f"{info.factory.__module__.rsplit('.', 1)[0]}.{m.group(1)}"
-    if opts is None and module:
-        try:
-            mod = importlib.import_module(module)
-            opts = getattr(mod, "OPTIONS", None)
-            if opts is None and m:
-                sig = inspect.signature(getattr(mod, m.group(2)).__init__)
-                opts = {p.name: (f"default {p.default!r}" if p.default is not p.empty else "required")
-                        for p in sig.parameters.values()
-                        if p.name != "self" and p.kind not in (p.VAR_KEYWORD, p.VAR_POSITIONAL)}
-        except Exception as exc:  # not importable here: that is what "available" reports
-            return {}, f"{module} ({exc.__class__.__name__}: {exc})"
-    return dict(opts or {}), module
-
-
-def backend_available(info) -> Tuple[bool, str]:
-    """Whether the backend's code and its dependencies import here (models are not loaded)."""
-    _, module = backend_options(info)
-    if "(" in module:
-        return False, module.split("(", 1)[1].rstrip(")")
-    deps = {"transformers": ("transformers", "torch"), "faster-whisper": ("faster_whisper",),
-            "rapidocr": ("rapidocr", "onnxruntime")}.get(info.name, ())
-    for dep in deps:
-        try:
-            importlib.import_module(dep)
-        except Exception as exc:
-            return False, f"{dep} does not import: {exc}"
-    return True, ""
 
 
 def register_commands(group: click.Group) -> None:
@@ -103,8 +59,7 @@ def register_commands(group: click.Group) -> None:
                   help="Only this kind of backend.")
     def models(kind: Optional[str]) -> None:
         """List the backends of each kind, their options and whether each is available here."""
-        from lecture_notes.backends import available
-        from lecture_notes.backends.registry import KINDS
+        from lecture_notes.backends.registry import KINDS, available
 
         for k in ([kind] if kind else KINDS):
             click.echo(f"{k}:")
@@ -112,9 +67,8 @@ def register_commands(group: click.Group) -> None:
             if not infos:
                 click.echo("  (none registered)")
             for info in infos:
-                ok, why = backend_available(info)
-                opts, _ = backend_options(info)
-                state = "available" if ok else f"NOT available ({why})"
+                why = info.cls.missing_dependency() if info.cls is not None else ""
+                state = f"NOT available ({why})" if why else "available"
                 click.echo(f"  {info.name:<16} {state} - {info.description}")
-                for name, text in opts.items():
+                for name, text in info.options.items():
                     click.echo(f"      {name}: {text}")

@@ -79,10 +79,6 @@ class BuildConfig:
                               f"(e.g. --format md,html)")
         if not (30.0 <= float(self.window) <= 7200.0):
             raise ConfigError(f"--window {self.window:g} is out of range; use 30 to 7200 seconds (default 300)")
-        if self.asr_backend == "faster-whisper" and self.asr_model not in ASR_MODELS and not Path(
-                self.asr_model).is_dir():
-            raise ConfigError(f"unknown --asr-model {self.asr_model!r}; choose {' or '.join(ASR_MODELS)}, "
-                              f"or give a CTranslate2 Whisper model folder")
         if self.language is not None and not (2 <= len(self.language) <= 8 and self.language.isalpha()):
             raise ConfigError(f"--language {self.language!r} is not a language code; use e.g. en, de, fr")
         if self.asr_model == "tiny.en" and self.language not in (None, "en"):
@@ -94,7 +90,19 @@ class BuildConfig:
             raise ConfigError(f"--device {self.device!r} is not valid; use auto, cpu, cuda, cuda:N or mps")
         if not (0.05 <= self.frame_rate <= 5):
             raise ConfigError("frame_rate must be between 0.05 and 5 frames per second")
-        return replace(self, formats=fmts, window=float(self.window), input=Path(self.input))
+        checked = replace(self, formats=fmts, window=float(self.window), input=Path(self.input))
+        checked._check_backends()
+        return checked
+
+    def _check_backends(self) -> None:
+        """Each chosen backend exists and knows its options (``--asr-model`` included), before any work."""
+        from lecture_notes.backends import registry
+
+        for kind in registry.KINDS:
+            if getattr(self, f"{kind}_backend"):
+                info, opts = registry.configured(self, kind)
+                if info.cls is not None:
+                    info.cls.validate_options(opts)
 
     def to_dict(self) -> Dict[str, Any]:
         d = asdict(self)

@@ -21,8 +21,6 @@ from lecture_notes.core.errors import ConfigError
 KINDS = ("asr", "notes", "vision", "ocr", "embedder")
 SECTION_ALIASES = {"llm": "notes", "notes": "notes", "asr": "asr", "vision": "vision", "ocr": "ocr",
                    "embedder": "embedder"}
-# Backends that take the generic `device` option (faster-whisper: `--device cuda` runs batched Whisper on the GPU).
-MODEL_BACKENDS = ("transformers", "faster-whisper")
 ENV_VARS = {
     "LECTURE_NOTES_LLM": "--llm spec, e.g. transformers:/models/qwen or openai:http://127.0.0.1:8000/v1",
     "LECTURE_NOTES_LLM_MODEL": "model name on an OpenAI-compatible server (--llm-model)",
@@ -44,11 +42,18 @@ def user_config_path() -> Path:
     return (Path(xdg) if xdg else Path.home() / ".config") / "lecture-notes" / "config.toml"
 
 
+# Spec names that stand for a configured backend: "ollama:MODEL" is the OpenAI-compatible local Ollama server.
+SPEC_SHORTCUTS = {"ollama": ("openai", {"base_url": "http://127.0.0.1:11434/v1"})}
+
+
 def parse_backend_spec(spec: str, kind: str = "notes") -> Tuple[str, Dict[str, Any]]:
-    """``"transformers:PATH"`` -> ("transformers", {"model": PATH}); ``"openai:URL"`` -> ("openai", {"base_url": URL}).
+    """``"NAME:VALUE"`` -> (NAME, {option: VALUE}) where the option is the backend's ``spec_option``
+    (``"transformers:PATH"`` -> ("transformers", {"model": PATH}); ``"openai:URL"`` -> ("openai", {"base_url": URL})).
 
     ``"ollama:MODEL"`` is a shortcut for the local Ollama server; a bare name selects a backend without options.
     """
+    from lecture_notes.backends import registry
+
     spec = (spec or "").strip()
     if not spec:
         raise ConfigError(f"empty {kind} backend spec; use NAME or NAME:MODEL, e.g. transformers:/path/to/model")
@@ -57,15 +62,17 @@ def parse_backend_spec(spec: str, kind: str = "notes") -> Tuple[str, Dict[str, A
     if not name:
         raise ConfigError(f"{kind} backend spec {spec!r} has no backend name; use NAME:MODEL")
     value = value.strip()
-    if name == "ollama":
-        return "openai", {"base_url": "http://127.0.0.1:11434/v1", **({"model": value} if value else {})}
+    if name in SPEC_SHORTCUTS:
+        target, opts = SPEC_SHORTCUTS[name]
+        return target, {**opts, **({"model": value} if value else {})}
     if not sep or not value:
         return name, {}
-    if name == "openai":
-        if not value.startswith(("http://", "https://")):
-            raise ConfigError(f"openai spec {spec!r} needs a URL, e.g. openai:http://127.0.0.1:8000/v1")
-        return "openai", {"base_url": value}
-    return name, {"model": value}
+    cls = registry.lookup(kind, name).cls
+    if cls is None:  # a plugin registered as a plain factory: the value is its model
+        return name, {"model": value}
+    opts = {cls.spec_option: value}
+    cls.validate_options(opts)
+    return name, opts
 
 
 def _section(kind: str, backend: Optional[str] = None, options: Optional[Dict[str, Any]] = None) -> Dict[str, Any]:
@@ -195,6 +202,8 @@ def _coerce(name: str, value: Any, default: Any) -> Any:
         raise ConfigError(f"[build] {name} must be true or false, not {value!r}")
     if isinstance(default, float) and isinstance(value, (int, float)) and not isinstance(value, bool):
         return float(value)
+    if isinstance(default, str) and isinstance(value, (int, float)) and not isinstance(value, bool):
+        return str(value)
     return value
 
 
@@ -207,15 +216,17 @@ def _freeze(value: Any) -> Any:
 def apply_overrides(config: BuildConfig, overrides: Dict[str, Any]) -> BuildConfig:
     """A copy of ``config`` with normalized overrides applied (call ``validated()`` afterwards).
 
-    ``[build] device`` becomes the ``device`` option of every transformers backend that has none. The vision
-    backend name goes to ``config.vision_backend`` when BuildConfig has that field, else into the "vision"
-    options under the key "backend".
+    ``[build] device`` becomes the ``device`` option of every backend that takes a device and has none.
+    Options a backend keeps in BuildConfig fields (its ``config_fields``, e.g. faster-whisper's model and
+    language) move there.
     """
-    fields = {f.name: f for f in dataclasses.fields(BuildConfig)}
+    from lecture_notes.backends import registry
+
+    fields = {f.name for f in dataclasses.fields(BuildConfig)}
     changes: Dict[str, Any] = {}
     build = dict(overrides.get("build", {}))
     device = build.pop("device", None)
-    if device is not None and "device" in fields:
+    if device is not None:
         changes["device"] = device
     for name, value in build.items():
         if name not in fields or name in _NOT_CONFIGURABLE:
@@ -224,27 +235,21 @@ def apply_overrides(config: BuildConfig, overrides: Dict[str, Any]) -> BuildConf
     options = {k: dict(v) for k, v in config.backend_options}
     for kind in KINDS:
         sec = overrides.get(kind)
-        field_name = f"{kind}_backend"
-        current = getattr(config, field_name, None) if field_name in fields else options.get(kind, {}).get("backend")
+        current = changes.get(f"{kind}_backend", getattr(config, f"{kind}_backend"))
         if sec:
             opts = dict(sec.get("options", {}))
             backend = sec.get("backend")
             if backend and backend != current:
                 options[kind] = {}
             if backend:
-                current = backend
-                if field_name in fields:
-                    changes[field_name] = backend
-                else:
-                    options.setdefault(kind, {})["backend"] = backend
-            if kind == "asr" and current == "faster-whisper":
-                # faster-whisper's model is a BuildConfig field (validated there), not a backend option.
-                if "model" in opts:
-                    changes["asr_model"] = str(opts.pop("model"))
-                if "language" in opts:
-                    changes["language"] = opts.pop("language")
+                current = changes[f"{kind}_backend"] = backend
+            cls = registry.lookup(kind, current).cls if current else None
+            for opt, field_name in (cls.config_fields.items() if cls is not None else ()):
+                if opt in opts:
+                    changes[field_name] = _coerce(field_name, opts.pop(opt), getattr(config, field_name))
             options.setdefault(kind, {}).update({k: _freeze(v) for k, v in opts.items()})
-        if device is not None and current in MODEL_BACKENDS:
+        cls = registry.lookup(kind, current).cls if (device is not None and current) else None
+        if cls is not None and cls.takes_device:
             options.setdefault(kind, {}).setdefault("device", device)
     changes["backend_options"] = tuple((k, tuple(sorted(v.items()))) for k, v in options.items() if v)
     return dataclasses.replace(config, **changes)

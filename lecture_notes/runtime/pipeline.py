@@ -46,12 +46,6 @@ def _noop(stage: str, done: float, total: float) -> None:
     pass
 
 
-def _backend_opts(config: BuildConfig, kind: str, **defaults: Any) -> Dict[str, Any]:
-    opts = dict(defaults)
-    opts.update(config.options_for(kind))
-    return opts
-
-
 def _cache_for(config: BuildConfig) -> StageCache:
     root = Path(config.cache_dir)
     try:
@@ -90,10 +84,10 @@ def _slides_stage(config: BuildConfig, info: MediaInfo, sha: str, cache: StageCa
     from lecture_notes.stages import ocr
     from lecture_notes.stages import slides as slides_mod
 
-    ocr_opts = _backend_opts(config, "ocr")
+    _, ocr_opts = registry.configured(config, "ocr")
     code = code_hash("stages/media", "stages/slides", "stages/ocr", "backends/rapidocr_backend")
     key = make_key("slides", code, sha, config.frame_rate, config.frame_max_side, config.ocr_backend, ocr_opts,
-                   config.vision_backend, _backend_opts(config, "vision") if config.vision_backend else {})
+                   config.vision_backend, registry.configured(config, "vision")[1] if config.vision_backend else {})
     hit, value = cache.get("slides", key)
     if hit:
         progress("slides", 1, 1)
@@ -147,9 +141,7 @@ def _transcript_stage(config: BuildConfig, info: MediaInfo, sha: str, transcript
         progress("transcript", 1, 1)
         return transcript, False
     prompt = transcribe.slide_prompt(slides) if (config.slide_prompt and slides) else None
-    asr_opts = _backend_opts(config, "asr", model=config.asr_model, cpu_threads=config.cpu_threads)
-    if config.asr_backend == "faster-whisper":
-        asr_opts.setdefault("cache_dir", str(Path(config.cache_dir)))
+    _, asr_opts = registry.configured(config, "asr")
     code = code_hash("stages/transcribe", "stages/media", "backends/faster_whisper_backend")
     key = make_key("transcript", code, sha, config.asr_backend, asr_opts, config.language, prompt)
     hit, value = cache.get("transcript", key)
@@ -162,7 +154,7 @@ def _transcript_stage(config: BuildConfig, info: MediaInfo, sha: str, transcript
     backend = registry.create("asr", config.asr_backend, **asr_opts)
     try:
         # Decoded and transcribed block by block: memory stays flat however long the lecture is.
-        blocks = iter_audio_blocks(info.path, float(getattr(backend, "block_seconds", 0) or 600.0))
+        blocks = iter_audio_blocks(info.path, float(backend.block_seconds or 600.0))
         transcript = transcribe.transcribe_blocks(
             blocks, backend, language=config.language, initial_prompt=prompt,
             progress=lambda done: progress("transcript", min(done, total), total))
@@ -230,8 +222,8 @@ def _notes_stage(config: BuildConfig, info: MediaInfo, sha: str, transcript: Tra
     from lecture_notes.stages import merge
     from lecture_notes.stages import notes as notes_mod
 
-    emb_opts = _backend_opts(config, "embedder")
-    notes_opts = _backend_opts(config, "notes")
+    _, emb_opts = registry.configured(config, "embedder")
+    writer_info, notes_opts = registry.configured(config, "notes")
     # Notes depend on most of the text code and the chosen backends; any change there recomputes them.
     key = make_key("notes", code_hash("stages/chunking", "stages/chapters", "text", "stages/notes", "stages/merge",
                                       "stages/chapter_notes", "stages/vocab", "backends"), sha, extra_key, config.window, config.embedder_backend, emb_opts,
@@ -250,7 +242,7 @@ def _notes_stage(config: BuildConfig, info: MediaInfo, sha: str, transcript: Tra
         chunks = chunking.make_chunks(sentences, slides, config.window)
         spans = chunking.find_chapters(sentences, slides, embedder, duration=duration)
         fallback = None
-        if config.notes_backend != "extractive":
+        if writer_info.cls is not None and writer_info.cls.generative:
             # Generative writers fall back to the embedded method per chunk, never crash.
             fallback = registry.create("notes", "extractive", embedder=embedder)
             notes_opts.setdefault("fallback", fallback)
@@ -264,11 +256,10 @@ def _notes_stage(config: BuildConfig, info: MediaInfo, sha: str, transcript: Tra
             from lecture_notes.stages.chapter_notes import fill_sparse_chapters
 
             notes = fill_sparse_chapters(notes, sentences, writer)
-            reduce = getattr(writer, "reduce", None)
-            if callable(reduce):
-                notes = _apply_reduce(notes, reduce(chunk_notes, spans, title=title))
-            stats = getattr(writer, "stats", None)
-            stats = stats() if callable(stats) else {}
+            reduced = writer.reduce(chunk_notes, spans, title=title)
+            if reduced:
+                notes = _apply_reduce(notes, reduced)
+            stats = writer.stats()
         finally:
             writer.close()
             if fallback is not None:
@@ -318,7 +309,7 @@ def _vision_stage(config: BuildConfig, slides: Tuple[Slide, ...], image_root: Op
     import numpy as np
     from PIL import Image
 
-    backend = registry.create("vision", config.vision_backend, **_backend_opts(config, "vision"))
+    backend = registry.create("vision", config.vision_backend, **registry.configured(config, "vision")[1])
     out = []
     try:
         for s in slides:
