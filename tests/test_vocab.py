@@ -1,5 +1,6 @@
 """Slide vocabulary corrects misheard words; real tiny.en output on the sample lecture (samples/lecture.mp4)."""
 import json
+from dataclasses import replace
 
 from lecture_notes.core.serialize import notes_from_dict, notes_to_dict
 from lecture_notes.core.types import Segment, Slide, Transcript, Word
@@ -96,3 +97,26 @@ def test_lexicon_rarity_and_sound():
     assert lexicon.phonetic_key("phase") == lexicon.phonetic_key("faze")
     assert lexicon.spelling_fix("attenduated") == "attenuated"
     assert lexicon.spelling_fix("fluens") is None  # short: too many real words nearby
+
+
+def test_names_numbers_and_unsure_common_words_follow_the_slide():
+    # tiny.en on a PHIL 176 clip: 'Cagon' (C/K sound the same) under a slide naming Kagan; EPID 13: '19th' under a
+    # slide spelling 'nineteenth'; ATMO 30: 'till' (p=0.33, a common word) under a slide about Earth's 'tilt'.
+    slide = Slide(0.0, 60.0, "", "Introduction\nKagan, nineteenth, tilt", "Introduction", 1.0)
+    seg = Segment(10.0, 16.0, "Professor Cagon on the 19th century till.", tuple(
+        Word(10.0 + i, 10.8 + i, w, p) for i, (w, p) in enumerate(
+            [("Professor", 0.9), ("Cagon", 0.26), ("on", 0.99), ("the", 0.99), ("19th", 0.97), ("century", 0.99),
+             ("till.", 0.33)])))
+    fixed, n = vocab.correct_transcript(_asr(seg), [slide])
+    assert fixed.segments[0].text == "Professor Kagan on the nineteenth century tilt." and n == 3
+    # The same common word heard confidently stays; so does a real word in another form of a slide word.
+    sure = replace(seg, words=tuple(replace(w, probability=0.95) for w in seg.words))
+    assert vocab.correct_transcript(_asr(sure), [slide])[0].segments[0].text.endswith("century till.")
+    evo = Segment(5.0, 6.0, "evolutionarily stable", (Word(5.0, 5.5, "evolutionarily", 0.4), Word(5.5, 6.0, "stable")))
+    slide2 = Slide(0.0, 60.0, "", "Evolutionary stable strategies", "", 1.0)
+    assert vocab.correct_transcript(_asr(evo), [slide2])[1] == 0
+
+
+def test_number_words():
+    assert [vocab.spell_number(*a) for a in [("19", True), ("21", True), ("40", False), ("12", True)]] == [
+        "nineteenth", "twenty-first", "forty", "twelfth"]

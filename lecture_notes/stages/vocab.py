@@ -24,10 +24,13 @@ log = logging.getLogger(__name__)
 MARGIN_S = 8.0  # a lecturer names a slide's terms a little before it appears and after it goes
 RARE_ZIPF = 3.0  # heard words more common than this (about once per million words) are left alone
 MIN_TERM_LEN = 4
+UNSURE_P = 0.5  # a heard word more common than RARE_ZIPF is replaced only below this word probability ...
+COMMON_ZIPF = 5.0  # ... and only if it is not among the most common words
 MIN_SPELLING = 0.70  # best of edit-distance similarity and LCS ratio on the letters
 MIN_SOUND = 0.60  # LCS ratio of the phonetic keys
+MIN_SPELLING_SAME_SOUND = 0.55  # spelling needed when the words sound the same ('Keculae' / 'Kekulé')
 _TOKEN = re.compile(r"^(?P<pre>[^\w]*)(?P<core>[A-Za-z][A-Za-z'\-]*?)(?P<post>(?:'s)?[^\w]*)$")
-_TERM = re.compile(r"[A-Za-z][A-Za-z\-]{2,}")
+_TERM = re.compile(r"[^\W\d_][^\W\d_]*(?:-[^\W\d_]+)*")  # letters of any script ('Kekulé')
 
 
 @dataclass(frozen=True)
@@ -54,10 +57,14 @@ def slide_terms(slides: Sequence[Slide], lang: str = "en") -> List[Term]:
     return out
 
 
-def best_term(heard: str, terms: Sequence[Term], lang: str = "en") -> Optional[str]:
-    """The slide term ``heard`` (one recognised word, letters only) most likely stands for, or None."""
+def best_term(heard: str, terms: Sequence[Term], lang: str = "en", probability: float = 1.0) -> Optional[str]:
+    """The slide term ``heard`` (one recognised word, letters only, recognised with ``probability``) most likely
+    stands for, or None. A common heard word is only replaced when Whisper was unsure of it and the slide's
+    term is rarer ('Shelley' at p=0.28 under a slide naming 'Shelly Kagan')."""
     h = heard.lower()
-    if len(h) < MIN_TERM_LEN - 1 or lexicon.zipf(h, lang) >= RARE_ZIPF:
+    z = lexicon.zipf(h, lang)
+    unsure = probability < UNSURE_P and z < COMMON_ZIPF
+    if len(h) < MIN_TERM_LEN - 1 or (z >= RARE_ZIPF and not unsure):
         return None
     hk = lexicon.phonetic_key(h)
     known = lexicon.zipf(h, lang) > 0.0
@@ -69,21 +76,32 @@ def best_term(heard: str, terms: Sequence[Term], lang: str = "en") -> Optional[s
                 return None  # the heard word is on the slide: nothing to correct
             if known and _inflection(h, t):
                 continue  # 'amplifies' under 'amplify': a real word in another form, not a mishearing
+            if z >= RARE_ZIPF and lexicon.zipf(t, lang) >= z:
+                continue  # an unsure common word is only traded for a rarer slide term
+            tk = lexicon.phonetic_key(t)
+            if not tk or hk[:1] != tk[:1]:
+                continue  # words that start with another sound ('Cagon' and 'Kagan' both start with K)
             spelling = max(lexicon.similarity(h, t), lexicon.lcs_ratio(h, t))
-            sound = lexicon.lcs_ratio(hk, lexicon.phonetic_key(t))
-            if spelling >= MIN_SPELLING and sound >= MIN_SOUND and h[0] == t[0] and spelling + sound > best[0]:
+            sound = lexicon.lcs_ratio(hk, tk)
+            same_sound = hk == tk and len(hk) >= 2 and len(h) >= 5 and spelling >= MIN_SPELLING_SAME_SOUND
+            if ((spelling >= MIN_SPELLING and sound >= MIN_SOUND) or same_sound) and spelling + sound > best[0]:
                 best = (spelling + sound, form)
     return best[1]
 
 
+_ENDINGS = frozenset(["", "s", "es", "ed", "d", "ing", "ies", "y", "ied", "er", "ers", "ly", "ily", "e", "al", "ally",
+                      "ness", "ity", "ical", "ically", "ation", "ations", "ment", "ments"])
+
+
 def _inflection(a: str, b: str) -> bool:
-    """True when two words differ only in their ending (a shared stem of all but the last three letters)."""
+    """True when two words are one stem with inflectional endings ('amplifies' / 'amplify'), not when they
+    differ in spelling ('Shelley' / 'Shelly')."""
     n = 0
     for x, y in zip(a, b):
         if x != y:
             break
         n += 1
-    return n >= max(3, min(len(a), len(b)) - 3)
+    return n >= 3 and a[n:] in _ENDINGS and b[n:] in _ENDINGS
 
 
 def _forms(term: str, heard: str, lang: str) -> List[str]:
@@ -98,20 +116,48 @@ def _forms(term: str, heard: str, lang: str) -> List[str]:
 
 
 def _cased(new: str, old: str) -> str:
-    """Give the replacement the heard word's capitalisation, unless the slide writes it as a name/acronym."""
-    if any(c.isupper() for c in new[1:]) or (new[:1].isupper() and not old[:1].isupper() and new.lower() != new):
-        return new if new.isupper() or any(c.isupper() for c in new[1:]) else new.lower()
-    return new[:1].upper() + new[1:].lower() if old[:1].isupper() else new.lower()
+    """The replacement with the heard word's capitalisation (Whisper capitalises names and sentence starts),
+    unless the slide writes it as an acronym or with inner capitals ('mRNA', 'DNA')."""
+    if any(c.isupper() for c in new[1:]):
+        return new
+    return (new[:1].upper() if old[:1].isupper() else new[:1].lower()) + new[1:]
 
 
-def correct_word(token: str, t: float, terms: Sequence[Term], lang: str = "en") -> Optional[str]:
+_NUMBER = re.compile(r"^(?P<pre>[^\w]*)(?P<num>\d{1,2})(?P<suffix>st|nd|rd|th)?(?P<post>[^\w]*)$")
+_ONES = ("zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
+         "seventeen eighteen nineteen").split()
+_TENS = "_ _ twenty thirty forty fifty sixty seventy eighty ninety".split()
+_ORD = {"one": "first", "two": "second", "three": "third", "five": "fifth", "eight": "eighth", "nine": "ninth",
+        "twelve": "twelfth"}
+
+
+def spell_number(digits: str, ordinal: bool = False) -> str:
+    """0..99 in words, as a slide would spell it out: '19' -> 'nineteen', '19th' -> 'nineteenth'."""
+    n = int(digits)
+    if n < 20:
+        words = [_ONES[n]]
+    else:
+        words = [_TENS[n // 10]] + ([_ONES[n % 10]] if n % 10 else [])
+    if ordinal:
+        last = words[-1]
+        words[-1] = _ORD.get(last) or (last[:-1] + "ieth" if last.endswith("y") else last + "th")
+    return "-".join(words)
+
+
+def correct_word(token: str, t: float, terms: Sequence[Term], lang: str = "en",
+                 probability: float = 1.0) -> Optional[str]:
     """The corrected token (punctuation kept) for a word heard at time ``t``, or None to keep it."""
+    near = [x for x in terms if x.start - MARGIN_S <= t <= x.end + MARGIN_S]
+    n = _NUMBER.match(token)
+    if n:  # '19th' while the slide spells out 'nineteenth': write it as the slide does
+        spelled = spell_number(n.group("num"), ordinal=bool(n.group("suffix")))
+        hit = next((x.text for x in near if spelled and x.text.lower() == spelled), None)
+        return n.group("pre") + _cased(hit, token) + n.group("post") if hit else None
     m = _TOKEN.match(token)
     if not m or "'" in m.group("core") or "-" in m.group("core"):
         return None
     core = m.group("core")
-    near = [x for x in terms if x.start - MARGIN_S <= t <= x.end + MARGIN_S]
-    new = best_term(core, near, lang) if near else None
+    new = best_term(core, near, lang, probability) if near else None
     if new is None and core[:1].islower():  # capitalised unknown words are mostly names: left alone
         new = lexicon.spelling_fix(core, lang)
     if new is None or new.lower() == core.lower():
@@ -142,7 +188,7 @@ def _correct_segment(seg: Segment, terms: Sequence[Term], lang: str) -> Tuple[Se
         words: List[Word] = []
         changes: List[Tuple[str, str]] = []
         for w in seg.words:
-            new = correct_word(w.word, w.start, terms, lang)
+            new = correct_word(w.word, w.start, terms, lang, w.probability)
             if new is None:
                 words.append(w)
                 continue
