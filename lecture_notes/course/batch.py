@@ -166,6 +166,24 @@ def read_manifest(folder: Path) -> Optional[Dict[str, Any]]:
     return m
 
 
+def is_batch_output(out_dir: Path) -> bool:
+    """True when ``out_dir`` is missing, empty, or written by `batch` (its batch.json, or only the lock and
+    temporary folders a killed first run leaves): the index files there may be replaced."""
+    try:
+        names = [p.name for p in Path(out_dir).iterdir()]
+    except FileNotFoundError:
+        return True
+    except OSError:
+        return False
+    try:
+        data = json.loads((Path(out_dir) / REPORT).read_text(encoding="utf-8"))
+        if isinstance(data, dict) and isinstance(data.get("lectures"), list):
+            return True
+    except (OSError, ValueError, UnicodeDecodeError):
+        pass
+    return all(n == LOCK or n.startswith((".lecture-notes-tmp-", f".{REPORT}.")) for n in names)
+
+
 def up_to_date(job: LectureJob, folder: Path, config: BuildConfig, previous: Optional[dict]) -> Tuple[bool, str]:
     """(skip?, sha256 if computed). Cheap checks first: manifest, options, then size+mtime, then sha256."""
     m = read_manifest(folder)
@@ -324,6 +342,11 @@ def run_batch(course_dir: Path, out_dir: Path, base_config: BuildConfig, *, jobs
     lectures = plan_lectures(course_dir, out_dir)
     if not lectures:
         raise InputError(f"no lecture files found in {course_dir}; expected {', '.join(MEDIA_EXTS[:6])}, ... files")
+    if out_dir.exists() and not out_dir.is_dir():
+        raise OutputError(f"output path {out_dir} is a file; choose a folder with -o")
+    if not is_batch_output(out_dir):
+        raise OutputError(f"output folder {out_dir} already exists and holds other files; choose an empty or "
+                          f"new folder with -o (batch writes index.html, batch.json and one folder per lecture)")
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as e:

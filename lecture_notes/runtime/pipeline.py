@@ -370,6 +370,9 @@ def build_notes(config: BuildConfig, progress: Optional[Progress] = None) -> Bui
         skey = make_key("s", slides)
         notes, hits["notes"] = _notes_stage(config, info, sha, transcript, slides, title, cache, progress,
                                             (tkey, skey))
+        # Facts about the source come from this run: a cached result may have been made from a copy of
+        # the same recording under another name.
+        notes = replace(notes, source=replace(notes.source, path=str(info.path.name), sha256=sha))
         created = _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat()
         notes = replace(notes, created=created)
         timings["notes"] = time.perf_counter() - t0
@@ -384,7 +387,7 @@ def build_notes(config: BuildConfig, progress: Optional[Progress] = None) -> Bui
                     "sha256": sha, "options": config.to_dict(), "created": created,
                     "files": sorted(Path(f).relative_to(staging.path).as_posix() for f in files),
                     "timings": timings, "cache_hits": hits}
-        final = staging.commit(manifest)
+        final = staging.commit(manifest, protect=[p for p in (info.path, transcript_path) if p is not None])
     except BaseException:
         staging.discard()
         raise

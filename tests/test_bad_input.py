@@ -1,0 +1,174 @@
+"""The bad-input and fault matrix (issue 8): every case is tried through the CLI as a hostile user would.
+
+Each case must end with a non-zero exit and one line on the terminal (no traceback), or with complete notes
+and at most a warning, and never with a lost or half-written file. Builds here use a short synthetic slide
+video with a JSON transcript (no speech model) and share one stage cache, so repeated builds are fast.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import stat
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from media_factory import slide_video, tone, write_audio  # noqa: E402
+
+from lecture_notes.cli import main  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+SENTENCES = [
+    "Today we look at how gradient descent trains a model.",
+    "Gradient descent minimises the loss function step by step.",
+    "Each step moves the weights against the gradient of the loss.",
+    "The learning rate sets how large each step is.",
+    "Backpropagation computes the gradient with the chain rule through the layers.",
+    "It reuses the activations stored during the forward pass.",
+    "The cost of one backward pass is close to the cost of the forward pass.",
+    "Regularisation keeps a model from fitting noise in the training data.",
+    "Weight decay shrinks the weights a little at every step.",
+    "Dropout removes random units during training so no unit can be relied on alone.",
+    "Early stopping ends training when the validation loss stops improving.",
+    "These three ideas together explain how most networks are trained today.",
+]
+
+
+def transcript_json(path: Path, seconds: float = 30.0) -> Path:
+    step = seconds / len(SENTENCES)
+    path.write_text(json.dumps([{"start": round(i * step, 2), "end": round((i + 1) * step, 2), "text": s}
+                                for i, s in enumerate(SENTENCES)]), encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="module")
+def lecture(tmp_path_factory):
+    """A 30 s silent slide video and its transcript, and a stage cache shared by this module's builds."""
+    d = tmp_path_factory.mktemp("lecture")
+    video, _ = slide_video(d / "lecture.mp4", seconds_per_slide=10.0, fps=2, cursor=False)
+    return {"video": video, "transcript": transcript_json(d / "lecture.json"), "cache": d / "cache"}
+
+
+def run_cli(args, lecture, **env):
+    runner = CliRunner()
+    environ = {"LECTURE_NOTES_CACHE": str(lecture["cache"]), "HF_HUB_OFFLINE": "1", **env}
+    return runner.invoke(main, [str(a) for a in args], env=environ, catch_exceptions=False)
+
+
+def build(lecture, video, out, *extra, transcript=None):
+    return run_cli(["build", video, "--transcript", transcript or lecture["transcript"], "-o", out, *extra],
+                   lecture)
+
+
+def one_line_error(result, *needles):
+    assert result.exit_code != 0, result.output
+    out = result.output.strip()
+    assert "Traceback" not in out
+    assert len(out.splitlines()) == 1, out
+    for n in needles:
+        assert n.lower() in out.lower(), out
+    return out
+
+
+def snapshot(folder: Path) -> dict:
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+# ------------------------------------------------------------------ what --force may touch (item 1)
+def test_force_into_the_inputs_own_folder_deletes_nothing(tmp_path, lecture):
+    """`build own/lecture.mp4 -o own --force` once deleted the input video itself."""
+    own = tmp_path / "own"
+    own.mkdir()
+    video = Path(shutil.copy(lecture["video"], own / "lecture.mp4"))
+    (own / "notes.json").write_text('{"mine": true}')
+    (own / "report.txt").write_text("my report")
+    before = snapshot(own)
+    one_line_error(build(lecture, video, own, "--force"), "other files")
+    assert snapshot(own) == before
+
+
+def test_users_notes_json_folder_is_not_replaced(tmp_path, lecture):
+    own = tmp_path / "own"
+    own.mkdir()
+    (own / "notes.json").write_text('{"mine": true}')
+    (own / "report.txt").write_text("my report")
+    before = snapshot(own)
+    one_line_error(build(lecture, lecture["video"], own, "--force"), "other files")
+    assert snapshot(own) == before
+
+
+def test_rebuild_with_force_keeps_the_users_files(tmp_path, lecture):
+    out = tmp_path / "notes"
+    r = build(lecture, lecture["video"], out)
+    assert r.exit_code == 0, r.output
+    manifest = json.loads((out / ".lecture-notes.json").read_text())
+    assert "notes.json" in manifest["files"] and list(out.glob("slides/*.jpg"))
+    assert sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()) == \
+        sorted(manifest["files"] + [".lecture-notes.json"])
+    (out / "my-annotations.md").write_text("# my annotations")
+    (out / "slides" / "my-drawing.png").write_bytes(b"png")
+    # a later lecture video placed into the notes folder is not ours either
+    video = Path(shutil.copy(lecture["video"], out / "lecture.mp4"))
+    one_line_error(build(lecture, video, out), "--force")
+    r = build(lecture, video, out, "--force", "--format", "md")
+    assert r.exit_code == 0, r.output
+    assert (out / "my-annotations.md").read_text() == "# my annotations"
+    assert (out / "slides" / "my-drawing.png").read_bytes() == b"png"
+    assert video.read_bytes() == lecture["video"].read_bytes()
+    assert not (out / "notes.html").exists(), "a file we wrote and no longer write is removed"
+    assert (out / "notes.md").exists()
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".lecture-notes")]
+
+
+def test_force_stops_before_a_file_it_did_not_write(tmp_path, lecture):
+    out = tmp_path / "notes"
+    assert build(lecture, lecture["video"], out, "--format", "json").exit_code == 0
+    (out / "notes.md").write_text("the user's own notes.md")
+    before = snapshot(out)
+    one_line_error(build(lecture, lecture["video"], out, "--force", "--format", "md,json"),
+                   "not written by lecture-notes")
+    assert snapshot(out) == before
+
+
+def test_batch_into_a_users_folder_is_refused(tmp_path, lecture):
+    course = tmp_path / "course"
+    course.mkdir()
+    shutil.copy(lecture["video"], course / "Lecture 1.mp4")
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "index.html").write_text("my homepage")
+    one_line_error(run_cli(["batch", course, "-o", docs, "--force"], lecture), "other files")
+    assert snapshot(docs) == {"index.html": b"my homepage"}
+
+
+# ------------------------------------------------------------------ source facts, permissions (12, 13)
+def test_source_facts_come_from_this_run_not_the_cache(tmp_path, lecture):
+    first = tmp_path / "a" / "lecture.mp4"
+    first.parent.mkdir()
+    shutil.copy(lecture["video"], first)
+    second = tmp_path / "b" / "Lecture 1.mp4"
+    second.parent.mkdir()
+    shutil.copy(lecture["video"], second)
+    for video in (first, second):
+        r = build(lecture, video, tmp_path / (video.parent.name + "_notes"), "--title", "Training")
+        assert r.exit_code == 0, r.output
+    notes = json.loads((tmp_path / "b_notes" / "notes.json").read_text())
+    assert notes["source"]["path"] == "Lecture 1.mp4"
+    assert json.loads((tmp_path / "b_notes" / ".lecture-notes.json").read_text())["cache_hits"]["notes"]
+
+
+def test_output_folders_follow_the_umask(tmp_path, lecture):
+    old = os.umask(0o022)
+    try:
+        r = build(lecture, lecture["video"], tmp_path / "notes")
+    finally:
+        os.umask(old)
+    assert r.exit_code == 0, r.output
+    out = tmp_path / "notes"
+    assert stat.S_IMODE(out.stat().st_mode) == 0o755
+    for p in out.rglob("*"):
+        assert stat.S_IMODE(p.stat().st_mode) == (0o755 if p.is_dir() else 0o644), p
