@@ -200,3 +200,67 @@ def talking_head_video(path: Path, seconds: float = 30.0, fps: int = 2, size=(64
         arr = np.asarray(img, dtype=np.float32) + rng.normal(0, 5, (h, w, 3))
         frames.append(np.clip(arr, 0, 255).astype(np.uint8))
     return write_video(path, frames, fps=fps)
+
+
+def streamed_mp4(path: Path, seconds: int = 60, fps: int = 5, size=(640, 360), audio: bool = True,
+                 seconds_per_slide: int = 10) -> Path:
+    """An MP4 as a web download has it: index first (faststart), audio and video interleaved, so cutting the
+    bytes short leaves a file that opens and then fails mid-way. Slides change every ``seconds_per_slide``."""
+    path = Path(path)
+    imgs = [slide_image(title, bullets, size) for title, bullets in SLIDES]
+    sound = tone(seconds) if audio else None
+    with av.open(str(path), "w", options={"movflags": "faststart"}) as out:
+        vs = out.add_stream("libx264", rate=fps)
+        vs.width, vs.height, vs.pix_fmt = size[0], size[1], "yuv420p"
+        vs.options = {"preset": "ultrafast", "g": str(fps * 4)}
+        ast = None
+        if sound is not None:
+            ast = out.add_stream("aac", rate=16000)
+            ast.layout = "mono"
+        apts = 0
+        for k in range(seconds * fps):
+            img = imgs[(k // (fps * seconds_per_slide)) % len(imgs)].copy()
+            img[0:8, (k * 3) % (size[0] - 8):(k * 3) % (size[0] - 8) + 8] = 0  # something moves: real P-frames
+            for pkt in vs.encode(av.VideoFrame.from_ndarray(img, format="rgb24")):
+                out.mux(pkt)
+            while ast is not None and apts < (k + 1) * 16000 // fps:
+                chunk = np.ascontiguousarray(sound[apts:apts + 1024].reshape(1, -1))
+                fr = av.AudioFrame.from_ndarray(chunk, format="flt", layout="mono")
+                fr.sample_rate, fr.pts, fr.time_base = 16000, apts, Fraction(1, 16000)
+                apts += chunk.shape[1]
+                for pkt in ast.encode(fr):
+                    out.mux(pkt)
+        for pkt in vs.encode():
+            out.mux(pkt)
+        if ast is not None:
+            for pkt in ast.encode(None):
+                out.mux(pkt)
+    return path
+
+
+def truncate(src: Path, dst: Path, fraction: float) -> Path:
+    """A half-downloaded copy: the first ``fraction`` of the bytes."""
+    data = Path(src).read_bytes()
+    Path(dst).write_bytes(data[:int(len(data) * fraction)])
+    return Path(dst)
+
+
+def vfr_video(path: Path, size=(640, 360)) -> Tuple[Path, List[float]]:
+    """Variable frame rate: 25 fps for 12 s, then one frame every 2 s until 34 s (explicit pts). Slide 1 until
+    12 s, slide 2 from 12 s, slide 3 from 22 s. Returns (path, slide start times)."""
+    imgs = [slide_image(title, bullets, size) for title, bullets in SLIDES]
+    times = [i / 25 for i in range(300)] + [12.0 + 2 * i for i in range(12)]
+    with av.open(str(path), "w") as out:
+        vs = out.add_stream("libx264", rate=25)
+        vs.width, vs.height, vs.pix_fmt = size[0], size[1], "yuv420p"
+        vs.time_base = Fraction(1, 1000)
+        vs.options = {"preset": "ultrafast", "g": "50"}
+        for t in times:
+            img = imgs[0] if t < 12 else imgs[1] if t < 22 else imgs[2]
+            fr = av.VideoFrame.from_ndarray(img, format="rgb24")
+            fr.pts, fr.time_base = int(round(t * 1000)), Fraction(1, 1000)
+            for pkt in vs.encode(fr):
+                out.mux(pkt)
+        for pkt in vs.encode():
+            out.mux(pkt)
+    return Path(path), [0.0, 12.0, 22.0]

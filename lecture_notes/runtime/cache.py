@@ -11,13 +11,14 @@ import dataclasses
 import hashlib
 import json
 import logging
+import os
 import shutil
 import tempfile
 from pathlib import Path
-from typing import Any, Callable, Optional, Tuple
+from typing import Any, Callable, List, Optional, Tuple
 
 from lecture_notes.core import types as T
-from lecture_notes.core.fsutil import atomic_dir, write_atomic
+from lecture_notes.core.fsutil import write_atomic
 
 log = logging.getLogger(__name__)
 
@@ -90,44 +91,113 @@ def decode(data: Any) -> Any:
 
 
 class StageCache:
-    """A folder of cached stage results. ``enabled=False`` makes every lookup miss but still stores results."""
+    """A folder of cached stage results. ``enabled=False`` makes every lookup miss but still stores results.
+
+    A cache that cannot be written (disk full, read-only, permission denied) never fails a build: the first
+    failure logs one warning and the rest of the build runs uncached.
+    """
 
     def __init__(self, root: Path, enabled: bool = True) -> None:
         self.root = Path(root)
         self.enabled = enabled
+        self.writable = True
+        self._scratch: List[Path] = []
 
     def entry_dir(self, stage: str, key: str) -> Path:
         return self.root / stage / key
 
     def get(self, stage: str, key: str) -> Tuple[bool, Any]:
-        """(hit, value). A corrupt entry counts as a miss and is removed."""
+        """(hit, value). A corrupt or unreadable entry counts as a miss (a corrupt one is removed)."""
         if not self.enabled:
             return False, None
         path = self.entry_dir(stage, key) / "value.json"
-        if not path.is_file():
+        try:
+            if not path.is_file():
+                return False, None
+            text = path.read_text(encoding="utf-8")
+        except OSError as exc:
+            log.warning("ignoring unreadable cache entry %s (%s)", path, exc.strerror or exc)
             return False, None
         try:
-            return True, decode(json.loads(path.read_text(encoding="utf-8")))
+            return True, decode(json.loads(text))
         except (ValueError, KeyError, TypeError) as exc:
             log.warning("ignoring corrupt cache entry %s: %s", path, exc)
             shutil.rmtree(path.parent, ignore_errors=True)
             return False, None
 
-    def put(self, stage: str, key: str, value: Any,
-            write_files: Optional[Callable[[Path], None]] = None) -> Path:
-        """Store ``value``; ``write_files(folder)`` may add files beside it. Returns the entry folder."""
+    def _disable(self, exc: OSError) -> None:
+        if self.writable:
+            log.warning("cannot write the cache in %s (%s); this build goes on without caching (free space "
+                        "or set LECTURE_NOTES_CACHE to a writable folder)", self.root, exc.strerror or exc)
+        self.writable = False
+
+    def put(self, stage: str, key: str, value: Any, write_files: Optional[Callable[[Path], None]] = None,
+            undo_files: Optional[Callable[[Path], None]] = None) -> Optional[Path]:
+        """Store ``value``; ``write_files(folder)`` may add files beside it. Returns the entry folder, or None
+        when the cache cannot be written; then ``undo_files(folder)`` gets the chance to take its files back
+        before the half-written entry is removed."""
+        if not self.writable:
+            return None
         final = self.entry_dir(stage, key)
-        with atomic_dir(final) as tmp:
-            if write_files is not None:
-                write_files(tmp)
-            (tmp / "value.json").write_text(json.dumps(encode(value)), encoding="utf-8")
+        tmp: Optional[Path] = None
+        try:
+            final.parent.mkdir(parents=True, exist_ok=True)
+            tmp = Path(tempfile.mkdtemp(prefix=f".{key}.", dir=final.parent))
+            self._write_entry(tmp, value, write_files)
+            if final.exists():
+                shutil.rmtree(final, ignore_errors=True)
+            os.replace(tmp, final)
+        except OSError as exc:
+            if tmp is not None:
+                if undo_files is not None:
+                    try:
+                        undo_files(tmp)
+                    except OSError:
+                        pass
+                shutil.rmtree(tmp, ignore_errors=True)
+            self._disable(exc)
+            return None
+        except BaseException:
+            if tmp is not None:
+                shutil.rmtree(tmp, ignore_errors=True)
+            raise
         return final
 
+    @staticmethod
+    def _write_entry(tmp: Path, value: Any, write_files: Optional[Callable[[Path], None]]) -> None:
+        (tmp / "value.json").write_text(json.dumps(encode(value)), encoding="utf-8")
+        if write_files is not None:
+            write_files(tmp)
+
     def stage_dir(self, stage: str, key: str) -> Path:
-        """A fresh temporary folder for a stage to write files into before `put` (same filesystem)."""
-        parent = self.root / stage
-        parent.mkdir(parents=True, exist_ok=True)
-        return Path(tempfile.mkdtemp(prefix=f".{key}.work.", dir=parent))
+        """A fresh temporary folder for a stage to write files into before `put` (same filesystem when the
+        cache is writable, else a system temporary folder; `cleanup` removes those)."""
+        if self.writable:
+            parent = self.root / stage
+            try:
+                parent.mkdir(parents=True, exist_ok=True)
+                return Path(tempfile.mkdtemp(prefix=f".{key}.work.", dir=parent))
+            except OSError as exc:
+                self._disable(exc)
+        return self.scratch_dir(stage)
+
+    def scratch_dir(self, stage: str) -> Path:
+        """A temporary folder outside the cache that lives until `cleanup` (for files an uncached build
+        still needs until it has rendered its notes)."""
+        path = Path(tempfile.mkdtemp(prefix=f"lecture-notes-{stage}-"))
+        self._scratch.append(path)
+        return path
+
+    def keep(self, path: Path) -> Path:
+        """Hand ``path`` (a `stage_dir` folder) to `cleanup` instead of removing it now."""
+        if path not in self._scratch:
+            self._scratch.append(path)
+        return path
+
+    def cleanup(self) -> None:
+        """Remove the scratch folders of this build."""
+        while self._scratch:
+            shutil.rmtree(self._scratch.pop(), ignore_errors=True)
 
 
 def file_fingerprint(path: Path) -> str:

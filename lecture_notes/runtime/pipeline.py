@@ -102,6 +102,7 @@ def _slides_stage(config: BuildConfig, info: MediaInfo, sha: str, cache: StageCa
 
     spans = slides_mod.detect_slides(frames(), duration=info.duration)
     work = cache.stage_dir("slides", key)
+    kept = False
     try:
         engine = registry.create("ocr", config.ocr_backend, **ocr_opts)
         try:
@@ -116,9 +117,16 @@ def _slides_stage(config: BuildConfig, info: MediaInfo, sha: str, cache: StageCa
             if src.is_dir():
                 os.replace(src, folder / "slides")
 
-        entry = cache.put("slides", key, slides, write_files=move_images)
+        def take_back(folder: Path) -> None:
+            if (folder / "slides").is_dir() and not (work / "slides").exists():
+                os.replace(folder / "slides", work / "slides")
+
+        entry = cache.put("slides", key, slides, write_files=move_images, undo_files=take_back)
+        if entry is None:  # cache not writable: the images stay in the work folder until rendering is done
+            entry, kept = cache.keep(work), True
     finally:
-        shutil.rmtree(work, ignore_errors=True)
+        if not kept:
+            shutil.rmtree(work, ignore_errors=True)
     progress("slides", total, total)
     return slides, entry, False
 
@@ -350,6 +358,7 @@ def build_notes(config: BuildConfig, progress: Optional[Progress] = None) -> Bui
     staging = StagingDir(out_dir)
     timings: Dict[str, float] = {}
     hits: Dict[str, bool] = {}
+    cache: Optional[StageCache] = None
     try:
         cache = _cache_for(config)
         t0 = time.perf_counter()
@@ -391,6 +400,9 @@ def build_notes(config: BuildConfig, progress: Optional[Progress] = None) -> Bui
     except BaseException:
         staging.discard()
         raise
+    finally:
+        if cache is not None:
+            cache.cleanup()
     files = [final / Path(f).relative_to(staging.path) for f in files]
     log.info("wrote %d files to %s", len(files), final)
     return BuildResult(out_dir=final, notes=notes, files=files, cache_hits=hits, timings=timings)

@@ -128,6 +128,7 @@ def load_audio(path, sample_rate: int = 16000) -> np.ndarray:
         stream = container.streams.audio[0]
         stream.thread_type = "AUTO"
         expect = _duration(container)
+        declared = _stream_duration(stream) or expect
         out = np.empty(int(expect * sample_rate) + sample_rate if expect > 0 else 60 * sample_rate,
                        dtype=np.float32)
         n = 0
@@ -151,7 +152,9 @@ def load_audio(path, sample_rate: int = 16000) -> np.ndarray:
             if n == 0:
                 raise InputError(f"cannot decode the audio of {path.name} ({exc}); re-encode it with "
                                  f"ffmpeg -i IN -vn out.wav") from exc
-            log.warning("audio decoding of %s stopped early at %.1f s: %s", path.name, n / sample_rate, exc)
+            (log.info if declared >= 1.0 else log.warning)(
+                "audio decoding of %s stopped early at %.1f s: %s", path.name, n / sample_rate, exc)
+    _check_complete(path.name, n / float(sample_rate), declared)
     if n == 0:
         raise NoAudioError(f"{path.name} has an empty audio track; give a transcript with --transcript FILE")
     return out[:n].copy() if n < out.size * 0.9 else out[:n]
@@ -182,6 +185,7 @@ def iter_audio_blocks(path, block_seconds: float = 600.0, sample_rate: int = 160
             raise NoAudioError(f"{path.name} has no audio track; give a transcript with --transcript FILE")
         stream = container.streams.audio[0]
         stream.thread_type = "AUTO"
+        declared = _stream_duration(stream) or _duration(container)
         buf = np.empty(step + 2 * margin + sample_rate, dtype=np.float32)
         n = 0  # samples in buf
         done = 0  # samples yielded so far
@@ -199,8 +203,9 @@ def iter_audio_blocks(path, block_seconds: float = 600.0, sample_rate: int = 160
                 if done + n == 0:
                     raise InputError(f"cannot decode the audio of {path.name} ({exc}); re-encode it with "
                                      f"ffmpeg -i IN -vn out.wav") from exc
-                log.warning("audio decoding of %s stopped early at %.1f s: %s", path.name,
-                            (done + n) / sample_rate, exc)
+                # With a declared length, _check_complete says how much is missing; else say it here.
+                (log.info if declared >= 1.0 else log.warning)(
+                    "audio decoding of %s stopped early at %.1f s: %s", path.name, (done + n) / sample_rate, exc)
 
         for chunk in decoded():
             if n + chunk.size > buf.size:
@@ -213,6 +218,7 @@ def iter_audio_blocks(path, block_seconds: float = 600.0, sample_rate: int = 160
                 buf[:n - cut] = buf[cut:n]
                 n -= cut
                 done += cut
+        _check_complete(path.name, (done + n) / float(sample_rate), declared)
         if n:
             yield done / sample_rate, buf[:n].copy()
         elif done == 0:
@@ -233,6 +239,24 @@ def quiet_cut(samples: np.ndarray, target: int, margin: int, sample_rate: int = 
     smooth = np.convolve(energy, np.ones(k) / k, mode="valid")  # smooth[i]: frames i..i+k-1
     best = int(np.argmin(smooth))
     return int(lo - win // 2 + best * hop + win // 2)
+
+
+def _stream_duration(stream) -> float:
+    if stream.duration is not None and stream.time_base is not None:
+        return max(0.0, float(stream.duration * stream.time_base))
+    return 0.0
+
+
+def _check_complete(name: str, decoded: float, declared: float) -> None:
+    """Compare the audio decoded with the length the container declares: a half-downloaded file must say so,
+    not end in "no speech was found"."""
+    if declared < 1.0 or decoded >= min(0.98 * declared, declared - 1.0):
+        return
+    if decoded < 0.5 * declared:
+        raise InputError(f"only {decoded:.0f} s of the {declared:.0f} s audio track of {name} could be decoded; "
+                         f"the file looks truncated (an unfinished download?); download or export it again")
+    log.warning("only %.0f s of the %.0f s audio track of %s could be decoded (the file looks truncated); "
+                "the notes cover that part only", decoded, declared, name)
 
 
 def _target_size(width: int, height: int, max_side: int) -> Tuple[int, int]:
@@ -270,35 +294,85 @@ def iter_frames(path, fps: float = 0.5, max_side: int = 640, adaptive: bool = Tr
         log.info("decord could not open %s (%s); using PyAV seeking", Path(path).name, exc)
         reader = None
     if reader is not None:
-        yield from (_iter_decord_adaptive(reader, times) if adaptive else _iter_decord(reader, times))
+        name = Path(path).name
+        yield from (_iter_decord_adaptive(reader, times, name) if adaptive else _iter_decord(reader, times, name))
     else:
         yield from _iter_pyav(Path(path), times, size)
+
+
+_DECORD_QUIET = False
 
 
 def _open_decord(path: Path, size: Tuple[int, int]):
     import decord
 
+    global _DECORD_QUIET
+    if not _DECORD_QUIET:
+        # decord's bundled FFmpeg prints to stderr ("[h264 @ 0x...] Invalid NAL unit size", "[buffer @ ...]
+        # Unable to parse option value"); its failures reach the user through our own messages instead.
+        decord.logging.set_level(decord.logging.QUIET)
+        _DECORD_QUIET = True
     return decord.VideoReader(str(path), ctx=decord.cpu(0), width=size[0], height=size[1],
                               num_threads=min(2, os.cpu_count() or 1))
 
 
-def _iter_decord(reader, times: Sequence[float]) -> Iterator[Frame]:
+def _frame_starts(reader) -> np.ndarray:
+    """Start time of every frame from the container's own timestamps (variable frame rate safe); evenly
+    spaced at the average rate when the container has none."""
     n = len(reader)
-    rate = float(reader.get_avg_fps() or 25.0)
+    try:
+        stamps = np.asarray(reader.get_frame_timestamp(list(range(n)))[:, 0], dtype=np.float64)
+        if stamps.shape == (n,) and np.all(np.isfinite(stamps)) and np.all(np.diff(stamps) >= 0):
+            return stamps
+    except Exception:  # some containers lack per-frame timestamps
+        pass
+    return np.arange(n, dtype=np.float64) / float(reader.get_avg_fps() or 25.0)
+
+
+def _sample_indices(starts: np.ndarray, times: Sequence[float]) -> List[int]:
+    """For each sample time, the frame on screen then (the last one starting at or before it), in order and
+    without repeats. Using real timestamps, not ``t * average fps``, keeps a clip that drops from 25 fps to
+    0.5 fps sampled all the way through."""
+    n = len(starts)
     idx: List[int] = []
     for t in times:
-        i = min(n - 1, int(round(t * rate)))
+        i = int(np.searchsorted(starts, t + 1e-6, side="right")) - 1
+        i = min(n - 1, max(0, i))
         if not idx or i > idx[-1]:
             idx.append(i)
-    try:
-        stamps = reader.get_frame_timestamp(idx)[:, 0]
-    except Exception:  # some containers lack per-frame timestamps
-        stamps = np.asarray(idx, dtype=np.float64) / rate
+    return idx
+
+
+def _read(reader, idx: Sequence[int], starts: np.ndarray, name: str) -> Iterator[Frame]:
+    """Decode frames ``idx`` in batches. A decoding error (a truncated or damaged file) ends the sequence
+    with a warning: the frames read so far are still good slides."""
     for b in range(0, len(idx), _BATCH):
-        batch = reader.get_batch(idx[b:b + _BATCH]).asnumpy()
+        try:
+            batch = reader.get_batch(list(idx[b:b + _BATCH])).asnumpy()
+        except Exception as exc:  # decord raises its own DECORDError (a RuntimeError) mid-file
+            at = float(starts[idx[b]]) if len(starts) else 0.0
+            log.warning("video decoding of %s failed at %.1f s (%s); slides after that point are missing "
+                        "(the file looks truncated or damaged)", name, at, _first_line(exc))
+            raise _DecodeStopped() from None
         for j, img in enumerate(batch):
-            yield Frame(float(stamps[b + j]), np.ascontiguousarray(img))
-    del reader
+            yield Frame(float(starts[idx[b + j]]), np.ascontiguousarray(img))
+
+
+class _DecodeStopped(Exception):
+    """Frame decoding hit a damaged part of the file; the caller stops sampling."""
+
+
+def _first_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split())
+    return (text[-160:] if text else type(exc).__name__)
+
+
+def _iter_decord(reader, times: Sequence[float], name: str = "the video") -> Iterator[Frame]:
+    starts = _frame_starts(reader)
+    try:
+        yield from _read(reader, _sample_indices(starts, times), starts, name)
+    except _DecodeStopped:
+        return
 
 
 def _thumb(img: np.ndarray) -> np.ndarray:
@@ -316,7 +390,7 @@ def _differs(a: np.ndarray, b: np.ndarray) -> bool:
     return bool((d > 3.0).mean() > 0.0005 or d.max() > 12.0)
 
 
-def _iter_decord_adaptive(reader, times: Sequence[float]) -> Iterator[Frame]:
+def _iter_decord_adaptive(reader, times: Sequence[float], name: str = "the video") -> Iterator[Frame]:
     """Coarse-to-fine sampling: decode the keyframes (each one a seek + a single I-frame), and decode the
     regular samples only inside GOPs whose bounding keyframes differ.
 
@@ -326,44 +400,36 @@ def _iter_decord_adaptive(reader, times: Sequence[float]) -> Iterator[Frame]:
     disappears entirely between two identical keyframes is missed; GOPs are typically 2-10 s long.
     """
     n = len(reader)
-    rate = float(reader.get_avg_fps() or 25.0)
+    starts = _frame_starts(reader)
     try:
         keys = sorted({int(k) for k in reader.get_key_indices() if 0 <= int(k) < n})
     except Exception:  # container without an index: sample regularly
         keys = []
-    samples: List[int] = []
-    for t in times:
-        i = min(n - 1, int(round(t * rate)))
-        if not samples or i > samples[-1]:
-            samples.append(i)
+    samples = _sample_indices(starts, times)
     if len(keys) < 3 or len(keys) * 2 >= len(samples):
-        yield from _iter_decord(reader, times)
+        yield from _iter_decord(reader, times, name)
         return
-    try:
-        all_stamps = reader.get_frame_timestamp(list(range(n)))[:, 0]
-    except Exception:
-        all_stamps = np.arange(n, dtype=np.float64) / rate
 
     def read(idx: List[int]) -> Iterator[Frame]:
-        for b in range(0, len(idx), _BATCH):
-            batch = reader.get_batch(idx[b:b + _BATCH]).asnumpy()
-            for j, img in enumerate(batch):
-                yield Frame(float(all_stamps[idx[b + j]]), np.ascontiguousarray(img))
+        return _read(reader, idx, starts, name)
 
     bounds = keys + [n]
     prev: Frame | None = None
     dense = 0
-    for g, key_frame in enumerate(read(keys)):
-        if prev is not None:
-            inner = [i for i in samples if keys[g - 1] < i < keys[g]]
-            if inner and _differs(prev.image, key_frame.image):
-                dense += 1
-                yield from read(inner)
-        yield key_frame
-        prev = key_frame
-    tail = [i for i in samples if i > keys[-1]]
-    if tail:
-        yield from read(tail)
+    try:
+        for g, key_frame in enumerate(read(keys)):
+            if prev is not None:
+                inner = [i for i in samples if keys[g - 1] < i < keys[g]]
+                if inner and _differs(prev.image, key_frame.image):
+                    dense += 1
+                    yield from read(inner)
+            yield key_frame
+            prev = key_frame
+        tail = [i for i in samples if i > keys[-1]]
+        if tail:
+            yield from read(tail)
+    except _DecodeStopped:
+        return
     log.info("sampled %d keyframes, decoded %d of %d GOPs densely", len(keys), dense, len(bounds) - 1)
     del reader
 
