@@ -132,6 +132,11 @@ def fake_build(config, progress=None):
         os.kill(os.getppid(), signal.SIGKILL)
         time.sleep(0.3)
         os._exit(9)
+    slow = src.with_name(src.name + ".slow")
+    if slow.exists():
+        # A long lecture: say where we are (pid), then take a while before publishing.
+        slow.with_name(slow.name + ".pid").write_text(str(os.getpid()))
+        time.sleep(float(slow.read_text() or 4.0))
     if src.with_name(src.name + ".crash").exists():
         os._exit(3)
     hang = src.with_name(src.name + ".hang")

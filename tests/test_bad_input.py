@@ -280,3 +280,235 @@ def test_variable_frame_rate_is_sampled_by_real_timestamps(tmp_path):
         assert max(gaps) <= 2.5, (adaptive, times)
     spans = detect_slides(iter_frames(video, fps=0.5), duration=34.0, min_stable=1.0)
     assert [round(s.start) for s in spans] == [0, 12, 22]
+
+
+# ------------------------------------------------------------------ Ctrl-C and killed batches (items 5, 6)
+SLOW_SLIDES = """
+import pathlib, sys, time
+from lecture_notes.stages import media
+real, marker = media.iter_frames, pathlib.Path(sys.argv[1])
+def slow(*args, **kwargs):  # a long lecture: the slides stage takes ~30 s
+    for frame in real(*args, **kwargs):
+        marker.write_text("slides running")
+        time.sleep(2.0)
+        yield frame
+media.iter_frames = slow
+from lecture_notes.cli import main
+sys.argv = ["lecture-notes"] + sys.argv[2:]
+main()
+"""
+
+
+def _wait_for(path: Path, timeout: float = 300.0) -> None:
+    import time
+
+    t0 = time.monotonic()
+    while not path.exists():
+        assert time.monotonic() - t0 < timeout, f"{path} never appeared"
+        time.sleep(0.1)
+
+
+def _gone(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return True
+    return state in ("Z", "X")
+
+
+def test_ctrl_c_stops_at_once_with_130_and_writes_nothing(tmp_path, lecture):
+    """The main thread used to wait for the whole slides stage after Ctrl-C. The precise figure is measured by
+    benchmarks/bench_interrupt.py; this bound only has to survive a loaded test machine."""
+    import signal
+    import time
+
+    (tmp_path / "run.py").write_text(SLOW_SLIDES)
+    marker, out = tmp_path / "started", tmp_path / "out"
+    env = dict(os.environ, LECTURE_NOTES_CACHE=str(tmp_path / "cache"), HF_HUB_OFFLINE="1")
+    proc = subprocess.Popen([sys.executable, str(tmp_path / "run.py"), str(marker), "build", str(lecture["video"]),
+                             "--transcript", str(lecture["transcript"]), "-o", str(out)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    try:
+        _wait_for(marker)
+        t0 = time.monotonic()
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=120)
+        elapsed = time.monotonic() - t0
+    finally:
+        proc.kill()
+    assert proc.returncode == 130, err
+    assert elapsed < 5.0, elapsed
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 1 and "interrupted" in err, err
+    assert not out.exists() and not [p for p in tmp_path.iterdir() if p.name.startswith(".lecture-notes")]
+
+
+BATCH = """
+import sys
+sys.path.insert(0, {tests!r})
+from pathlib import Path
+from course_factory import fake_build
+from lecture_notes.course.batch import run_batch
+from lecture_notes.core.config import BuildConfig
+if __name__ == "__main__":
+    run_batch(Path({course!r}), Path({out!r}), BuildConfig(input=Path("."), cache_dir=Path({cache!r})),
+              jobs=1, build_fn=fake_build)
+"""
+
+
+def _slow_course(tmp_path):
+    from course_factory import make_media_course
+
+    course, out = tmp_path / "course", tmp_path / "out"
+    make_media_course(course)
+    slow = course / "Lecture 1 - Sorting.mp4.slow"
+    slow.write_text("4")
+    (tmp_path / "run.py").write_text(BATCH.format(tests=str(Path(__file__).parent), course=str(course),
+                                                  out=str(out), cache=str(tmp_path / "cache")))
+    return course, out, slow.with_name(slow.name + ".pid")
+
+
+def test_kill9_of_batch_takes_its_worker_with_it_and_nothing_is_published(tmp_path):
+    import signal
+    import time
+
+    course, out, pidfile = _slow_course(tmp_path)
+    proc = subprocess.Popen([sys.executable, str(tmp_path / "run.py")], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        _wait_for(pidfile, 120)
+        worker = int(pidfile.read_text())
+        t0 = time.monotonic()
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(30)
+        while not _gone(worker) and time.monotonic() - t0 < 10:
+            time.sleep(0.1)
+        assert _gone(worker), "the worker outlived its batch"
+        time.sleep(max(0.0, 5.0 - (time.monotonic() - t0)))  # past the moment it would have published
+    finally:
+        proc.kill()
+        if not _gone(int(pidfile.read_text() or 0)):
+            os.kill(int(pidfile.read_text()), signal.SIGKILL)
+    assert not (out / "lecture-1-sorting").exists()
+
+
+def test_a_late_worker_does_not_publish(tmp_path):
+    """Even a worker that survived its batch checks the batch lock before it moves a lecture into place."""
+    from lecture_notes.core.errors import OutputError
+    from lecture_notes.course.batch import _Lock
+    from lecture_notes.course.workers import publish_guard
+
+    with _Lock(tmp_path) as lock:
+        publish_guard(os.getppid(), lock.path, lock.token)()  # the batch still runs: fine
+        with pytest.raises(OutputError, match="not published"):
+            publish_guard(os.getppid(), lock.path, "another batch's token")()
+    with pytest.raises(OutputError, match="not published"):
+        publish_guard(os.getppid(), lock.path, lock.token)()  # lock released: the batch is gone
+    with pytest.raises(OutputError, match="not published"):
+        publish_guard(-1, lock.path, lock.token)()  # reparented
+
+
+def test_ctrl_c_of_batch_stops_workers_at_once(tmp_path):
+    import signal
+    import time
+
+    course, out, pidfile = _slow_course(tmp_path)
+    (course / "Lecture 1 - Sorting.mp4.slow").write_text("60")
+    cmd = [sys.executable, "-m", "lecture_notes", "batch", str(course), "-o", str(out), "-j", "1"]
+    script = tmp_path / "cli.py"
+    script.write_text("import sys\nsys.path.insert(0, %r)\nimport course_factory\n"
+                      "from lecture_notes.course import batch\nbatch._default_build_fn = lambda: course_factory.fake_build\n"
+                      "from lecture_notes.cli import main\nsys.argv = ['lecture-notes'] + sys.argv[1:]\n"
+                      "if __name__ == '__main__':\n    main()\n"
+                      % str(Path(__file__).parent))
+    proc = subprocess.Popen([sys.executable, str(script)] + cmd[3:], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True,
+                            env=dict(os.environ, LECTURE_NOTES_CACHE=str(tmp_path / "cache")))
+    try:
+        _wait_for(pidfile, 120)
+        worker = int(pidfile.read_text())
+        t0 = time.monotonic()
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=60)
+        elapsed = time.monotonic() - t0
+    finally:
+        proc.kill()
+    assert proc.returncode == 130, err
+    assert elapsed < 5.0, elapsed
+    assert "Traceback" not in err and "interrupted" in err.strip().splitlines()[-1], err
+    for _ in range(50):
+        if _gone(worker):
+            break
+        time.sleep(0.1)
+    assert _gone(worker)
+    assert not (out / "lecture-1-sorting").exists()
+
+
+# ------------------------------------------------------------------ inputs refused before any work
+def _cases(d: Path, lecture) -> dict:
+    """name -> (argv, words the one-line error must contain). ``d`` is an empty folder for the case."""
+    video, tr = lecture["video"], lecture["transcript"]
+    text_mp4 = d / "notes.mp4"
+    text_mp4.write_text("this is not a video")
+    stub = d / "stub.mp4"
+    stub.write_bytes(video.read_bytes()[:1024])
+    blocker = d / "blocker"
+    blocker.write_text("x")
+    empty_tr = d / "empty.srt"
+    empty_tr.write_text("")
+    junk_tr = d / "junk.vtt"
+    junk_tr.write_text("WEBVTT\n\nthis is not a cue\n")
+    bad_toml = d / "bad.toml"
+    bad_toml.write_text("[build\nwindow = ")
+    (d / "course").mkdir()
+    (d / "course" / "readme.txt").write_text("no lectures here")
+    return {
+        "missing input": (["build", d / "Lecture 1 (final).mp4"], ["Lecture 1 (final).mp4"]),
+        "folder as input": (["build", d], ["folder"]),
+        "empty file": (["build", _empty(d / "e.mp4")], ["empty"]),
+        "text named .mp4": (["build", text_mp4], ["notes.mp4"]),
+        "first 1 KB of an mp4": (["build", stub], ["stub.mp4"]),
+        "unsupported type": (["build", _empty(d / "slides.pdf", b"%PDF-1.4")], [".pdf"]),
+        "output is the input file": (["build", video, "--transcript", tr, "-o", video], ["is a file"]),
+        "output below a file": (["build", video, "--transcript", tr, "-o", blocker / "out"], []),
+        "missing transcript": (["build", video, "--transcript", d / "none.srt", "-o", d / "o"], ["none.srt"]),
+        "transcript is a folder": (["build", video, "--transcript", d, "-o", d / "o"], []),
+        "empty transcript": (["build", video, "--transcript", empty_tr, "-o", d / "o"], ["empty.srt"]),
+        "transcript without cues": (["build", video, "--transcript", junk_tr, "-o", d / "o"], ["junk.vtt"]),
+        "unknown format": (["build", video, "--format", "docx", "-o", d / "o"], ["docx"]),
+        "negative window": (["build", video, "--window", "-5", "-o", d / "o"], ["window"]),
+        "nan window": (["build", video, "--window", "nan", "-o", d / "o"], ["window"]),
+        "missing template dir": (["build", video, "--template-dir", d / "tpl", "-o", d / "o"], ["tpl"]),
+        "broken config file": (["build", video, "--config", bad_toml, "-o", d / "o"], ["bad.toml"]),
+        "missing config file": (["build", video, "--config", d / "none.toml", "-o", d / "o"], ["none.toml"]),
+        "unknown llm": (["build", video, "--transcript", tr, "--llm", "magic:8ball", "-o", d / "o"], ["magic"]),
+        "batch of a missing folder": (["batch", d / "nocourse", "-o", d / "o"], ["nocourse"]),
+        "batch of a folder without lectures": (["batch", d / "course", "-o", d / "o"], ["no lecture files"]),
+        "batch into a file": (["batch", d / "course", "-o", blocker], []),
+        "export of a missing folder": (["export", d / "nothing", "--to", "imscc"], ["nothing"]),
+    }
+
+
+def _empty(path: Path, data: bytes = b"") -> Path:
+    path.write_bytes(data)
+    return path
+
+
+CASE_NAMES = ["missing input", "folder as input", "empty file", "text named .mp4", "first 1 KB of an mp4",
+              "unsupported type", "output is the input file", "output below a file", "missing transcript",
+              "transcript is a folder", "empty transcript", "transcript without cues", "unknown format",
+              "negative window", "nan window", "missing template dir", "broken config file", "missing config file",
+              "unknown llm", "batch of a missing folder", "batch of a folder without lectures", "batch into a file",
+              "export of a missing folder"]
+
+
+@pytest.mark.parametrize("case", CASE_NAMES)
+def test_refused_with_one_line_and_nothing_written(tmp_path, lecture, case):
+    d = tmp_path / "case"
+    d.mkdir()
+    args, words = _cases(d, lecture)[case]
+    before = snapshot(d)
+    video_before = lecture["video"].read_bytes()
+    one_line_error(run_cli(args, lecture), *words)
+    assert snapshot(d) == before, "a refused command changed files"
+    assert lecture["video"].read_bytes() == video_before
+    assert not [p for p in tmp_path.rglob(".lecture-notes*")]

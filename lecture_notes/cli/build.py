@@ -2,15 +2,20 @@
 from __future__ import annotations
 
 import logging
+import os
+import signal
 import sys
+import threading
 from pathlib import Path
-from typing import Dict, Optional
+from typing import Any, Callable, Dict, Optional, TypeVar
 
 import click
 
 from lecture_notes.core.version import __version__
 from lecture_notes.core.config import ASR_MODELS, BuildConfig
 from lecture_notes.core.errors import LectureNotesError
+
+T = TypeVar("T")
 
 BUILD_EXAMPLES = """
 \b
@@ -87,6 +92,49 @@ class StageBars:
         for bar in self.bars.values():
             bar.close()
         self.bars.clear()
+
+
+INTERRUPTED = 130  # the shell's exit status for a process stopped by SIGINT
+
+
+def run_interruptible(work: Callable[[threading.Event], T], on_interrupt: Callable[[], None] = lambda: None,
+                      message: str = "interrupted; nothing was written") -> T:
+    """Run ``work(cancel)`` in a worker thread so that Ctrl-C is answered at once.
+
+    The main thread only waits, so it takes SIGINT within a tenth of a second even while a model runs in C
+    code. On Ctrl-C: ``cancel`` is set, unfinished output folders are removed, ``on_interrupt()`` runs, a
+    one-line message is printed and the process exits with status 130 without waiting for the worker.
+    """
+    cancel = threading.Event()
+    box: Dict[str, Any] = {}
+
+    def target() -> None:
+        try:
+            box["value"] = work(cancel)
+        except BaseException as exc:  # re-raised in the main thread
+            box["error"] = exc
+
+    thread = threading.Thread(target=target, name="lecture-notes", daemon=True)
+    thread.start()
+    try:
+        while thread.is_alive():
+            thread.join(0.1)
+    except KeyboardInterrupt:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not interrupt the cleanup
+        cancel.set()
+        from lecture_notes.runtime.output import discard_active
+
+        discard_active()
+        try:
+            on_interrupt()
+        finally:
+            sys.stdout.flush()
+            sys.stderr.write(f"Error: {message}\n")
+            sys.stderr.flush()
+            os._exit(INTERRUPTED)  # the worker may be inside a model's C code; do not wait for it
+    if "error" in box:
+        raise box["error"]
+    return box["value"]
 
 
 def progress_enabled(quiet: bool) -> bool:
@@ -189,13 +237,10 @@ def build(input_path: Path, out_dir: Optional[Path], transcript: Optional[Path],
     try:
         config = make_config(input_path, out_dir, formats, window, asr_model, language, template_dir, no_cache,
                              force, transcript=transcript, title=title, **model_opts)
-        result = build_notes(config, progress=bars)
+        result = run_interruptible(lambda cancel: build_notes(config, progress=bars, cancel=cancel), bars.close)
     except LectureNotesError as exc:
         bars.close()
         raise click.ClickException(str(exc)) from None
-    except KeyboardInterrupt:
-        bars.close()
-        raise click.ClickException("interrupted; nothing was written") from None
     bars.close()
     if not quiet:
         n = len(result.notes.chapters)

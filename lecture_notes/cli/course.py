@@ -89,7 +89,7 @@ def _engine(name: str, address: Optional[str], cpus: Optional[float], gpus: Opti
 
 def register_commands(group: click.Group) -> None:
     """Add ``batch`` and ``export`` to ``group`` (the lead wires this into cli.main)."""
-    from lecture_notes.cli.build import build_options, make_config, progress_enabled, setup_logging
+    from lecture_notes.cli.build import INTERRUPTED, build_options, make_config, progress_enabled, setup_logging
 
     @group.command(epilog=BATCH_EXAMPLES)
     @click.argument("course_dir", type=click.Path(path_type=Path))
@@ -133,8 +133,8 @@ def register_commands(group: click.Group) -> None:
             raise click.ClickException(str(exc)) from None
         except KeyboardInterrupt:
             bars.close()
-            raise click.ClickException("interrupted; finished lectures are kept, run the same command to "
-                                       "resume") from None
+            click.echo("Error: interrupted; finished lectures are kept, run the same command to resume", err=True)
+            sys.exit(INTERRUPTED)
         bars.close()
         if not quiet or not report.ok:
             click.echo(_summary(report), err=not report.ok and quiet)

@@ -18,7 +18,9 @@ import logging
 import multiprocessing as mp
 import os
 import queue as queue_mod
+import signal
 import time
+import uuid
 from collections import Counter, deque
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
@@ -161,7 +163,8 @@ def read_manifest(folder: Path) -> Optional[Dict[str, Any]]:
     except (OSError, ValueError):
         return None
     files = m.get("files") if isinstance(m, dict) else None
-    if not isinstance(files, list) or not files or not all((folder / f).is_file() for f in files):
+    if not isinstance(files, list) or not files or m.get("complete") is False \
+            or not all((folder / f).is_file() for f in files):
         return None
     return m
 
@@ -202,10 +205,19 @@ def up_to_date(job: LectureJob, folder: Path, config: BuildConfig, previous: Opt
 _QUEUE = None
 
 
-def _init_worker(q, level: int) -> None:
+def _init_worker(q, level: int, parent_pid: Optional[int] = None, lock_path: Optional[str] = None,
+                 token: str = "") -> None:
     global _QUEUE
     _QUEUE = q
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the batch's to handle: it stops the workers
+    if parent_pid is not None:
+        from lecture_notes.course.workers import die_with_parent, publish_guard
+        from lecture_notes.runtime.output import set_publish_guard
+
+        die_with_parent(parent_pid)
+        if lock_path:
+            set_publish_guard(publish_guard(parent_pid, Path(lock_path), token))
 
 
 def _run_one(build_fn: Callable, config: BuildConfig, slug: str) -> Dict[str, Any]:
@@ -252,6 +264,7 @@ class _Lock:
     def __init__(self, out_dir: Path):
         self.path = out_dir / LOCK
         self.fh = None
+        self.token = f"{os.getpid()}:{uuid.uuid4().hex}"
 
     def __enter__(self):
         try:
@@ -269,6 +282,11 @@ class _Lock:
             self.fh.close()
             raise OutputError(f"another lecture-notes batch is writing to {self.path.parent}; wait for it "
                               f"to finish or choose another -o folder") from None
+        # The owner token tells this batch's workers that the lock is still their batch's.
+        self.fh.seek(0)
+        self.fh.truncate()
+        self.fh.write(self.token)
+        self.fh.flush()
         return self
 
     def __exit__(self, *exc) -> None:
@@ -304,6 +322,7 @@ class LocalEngine:
     """
 
     name = "local"
+    lock: Optional[_Lock] = None  # the batch's lock: workers check it is still held before publishing
 
     def workers(self, n_lectures: int, jobs: Optional[int]) -> int:
         return max(1, int(jobs)) if jobs else default_jobs(n_lectures)
@@ -316,7 +335,7 @@ class LocalEngine:
 
     def run(self, todo: List[LectureJob], configs: Dict[str, BuildConfig], build_fn: Callable, n_jobs: int,
             emit: BatchProgress, finish: Callable[[LectureJob, Dict[str, Any]], None]) -> None:
-        _run_pool(todo, configs, build_fn, n_jobs, emit, finish)
+        _run_pool(todo, configs, build_fn, n_jobs, emit, finish, self.lock)
 
     def close(self) -> None:
         """Nothing to release."""
@@ -366,7 +385,7 @@ def _run_with(engine: Any, course_dir: Path, out_dir: Path, base: BuildConfig, l
     report = BatchReport(course_dir, out_dir, n_jobs, [LectureResult(j.rel, j.slug) for j in lectures])
     by_slug = {r.slug: r for r in report.lectures}
     emit(BatchEvent("plan", total=len(lectures)))
-    with _Lock(out_dir):
+    with _Lock(out_dir) as lock:
         _clean_stale(out_dir)
         previous = _previous_entries(out_dir)
         configs: Dict[str, BuildConfig] = {}
@@ -407,6 +426,8 @@ def _run_with(engine: Any, course_dir: Path, out_dir: Path, base: BuildConfig, l
                 _write_report(report)
                 emit(BatchEvent("done", lecture=job.slug, result=res))
 
+            if isinstance(engine, LocalEngine):
+                engine.lock = lock  # its workers check it before they publish
             engine.run(todo, configs, build_fn, n_jobs, emit, finish)
             _clean_stale(out_dir)  # staging folders of workers that died mid-lecture (retried or failed)
         report.elapsed = time.perf_counter() - t_start
@@ -436,7 +457,8 @@ def _finish(res: LectureResult, outcome: Dict[str, Any], cfg: BuildConfig) -> No
 
 
 def _run_pool(todo: List[LectureJob], configs: Dict[str, BuildConfig], build_fn: Callable, n_jobs: int,
-              emit: BatchProgress, finish: Callable[[LectureJob, Dict[str, Any]], None]) -> None:
+              emit: BatchProgress, finish: Callable[[LectureJob, Dict[str, Any]], None],
+              lock: Optional[_Lock] = None) -> None:
     ctx = mp.get_context("spawn")
     q = ctx.Queue()
     pending = deque(todo)
@@ -453,7 +475,8 @@ def _run_pool(todo: List[LectureJob], configs: Dict[str, BuildConfig], build_fn:
     while pending:
         inflight: Dict[Any, LectureJob] = {}
         pool = ProcessPoolExecutor(max_workers=n_jobs, mp_context=ctx, initializer=_init_worker,
-                                   initargs=(q, logging.getLogger().getEffectiveLevel()))
+                                   initargs=(q, logging.getLogger().getEffectiveLevel(), os.getpid(),
+                                             str(lock.path) if lock else None, lock.token if lock else ""))
         broken = False
         try:
             while (pending or inflight) and not broken:
@@ -473,7 +496,11 @@ def _run_pool(todo: List[LectureJob], configs: Dict[str, BuildConfig], build_fn:
                         outcome = {"error": _one_line(f"{type(e).__name__}: {e}")}
                     finish(inflight.pop(fut), outcome)
         except KeyboardInterrupt:
-            pool.shutdown(wait=False, cancel_futures=True)
+            # Stop at once: the workers' unfinished lectures are only temporary folders (cleaned next run).
+            from lecture_notes.course.workers import kill_workers
+
+            kill_workers(pool)
+            broken = True
             raise
         finally:
             drain()

@@ -42,6 +42,10 @@ class BuildResult:
     timings: Dict[str, float] = field(default_factory=dict)
 
 
+class BuildCancelled(KeyboardInterrupt):
+    """The build was cancelled (Ctrl-C, or its ``cancel`` event); nothing was written."""
+
+
 def _noop(stage: str, done: float, total: float) -> None:
     pass
 
@@ -194,7 +198,8 @@ def _lower_thread_priority() -> None:
 
 def _slides_and_transcript(config: BuildConfig, info: MediaInfo, sha: str, transcript_path: Optional[Path],
                            cache: StageCache, progress: Progress, timings: Dict[str, float],
-                           hits: Dict[str, bool]) -> Tuple[Tuple[Slide, ...], Optional[Path], Transcript]:
+                           hits: Dict[str, bool], cancel: Optional[Any] = None
+                           ) -> Tuple[Tuple[Slide, ...], Optional[Path], Transcript]:
     """Slides then transcript; concurrently when the transcript does not need the slides (no slide prompt).
 
     Whisper on 2 cores leaves about a third of the CPU idle (its decoder is sequential), which is enough to
@@ -207,18 +212,41 @@ def _slides_and_transcript(config: BuildConfig, info: MediaInfo, sha: str, trans
         transcript, hits["transcript"] = _timed(timings, "transcript", _transcript_stage, config, info, sha,
                                                 transcript_path, slides, cache, progress)
         return slides, image_root, transcript
-    from concurrent.futures import ThreadPoolExecutor
+    import threading
 
-    def background_slides():
+    stop = threading.Event()
+    box: Dict[str, Any] = {}
+
+    def checked(stage: str, done: float, total: float) -> None:
+        if stop.is_set():
+            raise BuildCancelled("slides stage cancelled")
+        progress(stage, done, total)
+
+    def background_slides() -> None:
         _lower_thread_priority()
-        return _timed(timings, "slides", _slides_stage, config, info, sha, cache, progress)
+        try:
+            box["value"] = _timed(timings, "slides", _slides_stage, config, info, sha, cache, checked)
+        except BaseException as exc:  # handed to the main thread
+            box["error"] = exc
 
     t0 = time.perf_counter()
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="slides") as pool:
-        future = pool.submit(background_slides)
+    # A daemon thread, never joined on failure: Ctrl-C or an error in transcription must not wait for the
+    # slides (or keep the process alive); the stage stops at its next frame or slide.
+    worker = threading.Thread(target=background_slides, name="slides", daemon=True)
+    worker.start()
+    try:
         transcript, hits["transcript"] = _timed(timings, "transcript", _transcript_stage, config, info, sha,
                                                 transcript_path, (), cache, progress)
-        slides, image_root, hits["slides"] = future.result()
+        while worker.is_alive():
+            worker.join(0.1)
+            if cancel is not None and cancel.is_set():
+                raise BuildCancelled("build cancelled")
+    except BaseException:
+        stop.set()
+        raise
+    if "error" in box:
+        raise box["error"]
+    slides, image_root, hits["slides"] = box["value"]
     timings["slides+transcript"] = time.perf_counter() - t0
     return slides, image_root, transcript
 
@@ -337,13 +365,24 @@ def _media_href(input_path: Path, out_dir: Path) -> str:
     return urllib.parse.quote(Path(rel).as_posix())
 
 
-def build_notes(config: BuildConfig, progress: Optional[Progress] = None) -> BuildResult:
-    """Build study notes for ``config.input`` into ``config.output_dir`` (atomically)."""
+def build_notes(config: BuildConfig, progress: Optional[Progress] = None, cancel: Optional[Any] = None
+                ) -> BuildResult:
+    """Build study notes for ``config.input`` into ``config.output_dir`` (atomically).
+
+    ``cancel``: a ``threading.Event``; once set, the build stops at its next progress report with
+    `BuildCancelled` and writes nothing.
+    """
     from lecture_notes.stages import media
     from lecture_notes.stages import render
     from lecture_notes.stages import transcribe
 
-    progress = progress or _noop
+    report = progress or _noop
+
+    def progress(stage: str, done: float, total: float) -> None:
+        if cancel is not None and cancel.is_set():
+            raise BuildCancelled("build cancelled")
+        report(stage, done, total)
+
     config = config.validated()
     info = media.probe(config.input)
     out_dir = config.output_dir
@@ -366,7 +405,7 @@ def build_notes(config: BuildConfig, progress: Optional[Progress] = None) -> Bui
         timings["hash"] = time.perf_counter() - t0
 
         slides, image_root, transcript = _slides_and_transcript(config, info, sha, transcript_path, cache,
-                                                                progress, timings, hits)
+                                                                progress, timings, hits, cancel)
 
         t0 = time.perf_counter()
         from lecture_notes.stages import vocab
