@@ -20,10 +20,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from media_factory import slide_video, streamed_mp4, truncate, vfr_video  # noqa: E402
-
-from lecture_notes.cli import main  # noqa: E402
+from lecture_notes.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
 SENTENCES = [
@@ -50,10 +47,10 @@ def transcript_json(path: Path, seconds: float = 30.0) -> Path:
 
 
 @pytest.fixture(scope="module")
-def lecture(tmp_path_factory):
+def lecture(tmp_path_factory, media_factory):
     """A 30 s silent slide video and its transcript, and a stage cache shared by this module's builds."""
     d = tmp_path_factory.mktemp("lecture")
-    video, _ = slide_video(d / "lecture.mp4", seconds_per_slide=10.0, fps=2, cursor=False)
+    video, _ = media_factory.slide_video(d / "lecture.mp4", seconds_per_slide=10.0, fps=2, cursor=False)
     return {"video": video, "transcript": transcript_json(d / "lecture.json"), "cache": d / "cache"}
 
 
@@ -220,12 +217,18 @@ def test_unwritable_cache_unit(tmp_path, monkeypatch, caplog):
 
 # ------------------------------------------------------------------ half-downloaded and odd media (items 3, 4, 14)
 @pytest.fixture(scope="module")
-def streamed(tmp_path_factory):
+def streamed(tmp_path_factory, media_factory):
     d = tmp_path_factory.mktemp("streamed")
-    return streamed_mp4(d / "full.mp4", seconds=60, fps=5)
+    return media_factory.streamed_mp4(d / "full.mp4", seconds=60, fps=5)
 
 
-def test_truncated_mp4_builds_slides_so_far_with_a_warning_and_no_decoder_noise(tmp_path, lecture, streamed):
+@pytest.fixture()
+def truncate(media_factory):
+    return media_factory.truncate
+
+
+def test_truncated_mp4_builds_slides_so_far_with_a_warning_and_no_decoder_noise(tmp_path, lecture, streamed,
+                                                                                 truncate):
     """Cut at 80%: the index is intact, decord fails in get_batch mid-file. Run as a user would (subprocess:
     the decoders write to the real stderr)."""
     video = truncate(streamed, tmp_path / "half.mp4", 0.8)
@@ -243,7 +246,7 @@ def test_truncated_mp4_builds_slides_so_far_with_a_warning_and_no_decoder_noise(
     assert len(starts) >= 2 and starts[1] == pytest.approx(10.0, abs=2.5), starts
 
 
-def test_truncated_audio_fails_clearly_not_no_speech(tmp_path, lecture, streamed):
+def test_truncated_audio_fails_clearly_not_no_speech(tmp_path, lecture, streamed, truncate):
     video = truncate(streamed, tmp_path / "part.mp4", 0.35)
     out = tmp_path / "out"
     msg = one_line_error(run_cli(["build", video, "-o", out], lecture), "truncated", "part.mp4")
@@ -251,7 +254,7 @@ def test_truncated_audio_fails_clearly_not_no_speech(tmp_path, lecture, streamed
     assert not out.exists() and not [p for p in tmp_path.iterdir() if p.name.startswith(".lecture-notes")]
 
 
-def test_partly_truncated_audio_warns(tmp_path, streamed, caplog):
+def test_partly_truncated_audio_warns(tmp_path, streamed, caplog, truncate):
     from lecture_notes.stages.media import iter_audio_blocks, load_audio
 
     video = truncate(streamed, tmp_path / "part.mp4", 0.7)
@@ -268,11 +271,11 @@ def test_partly_truncated_audio_warns(tmp_path, streamed, caplog):
     assert len(warned) == 1 and "truncated" in warned[0], warned
 
 
-def test_variable_frame_rate_is_sampled_by_real_timestamps(tmp_path):
+def test_variable_frame_rate_is_sampled_by_real_timestamps(tmp_path, media_factory):
     from lecture_notes.stages.media import iter_frames
     from lecture_notes.stages.slides import detect_slides
 
-    video, truth = vfr_video(tmp_path / "vfr.mp4")
+    video, truth = media_factory.vfr_video(tmp_path / "vfr.mp4")
     for adaptive in (True, False):
         times = [f.t for f in iter_frames(video, fps=0.5, adaptive=adaptive)]
         assert [t for t in times if 13 < t < 33], (adaptive, times)
@@ -355,11 +358,9 @@ if __name__ == "__main__":
 """
 
 
-def _slow_course(tmp_path):
-    from course_factory import make_media_course
-
+def _slow_course(tmp_path, course_factory):
     course, out = tmp_path / "course", tmp_path / "out"
-    make_media_course(course)
+    course_factory.make_media_course(course)
     slow = course / "Lecture 1 - Sorting.mp4.slow"
     slow.write_text("4")
     (tmp_path / "run.py").write_text(BATCH.format(tests=str(Path(__file__).parent), course=str(course),
@@ -367,11 +368,11 @@ def _slow_course(tmp_path):
     return course, out, slow.with_name(slow.name + ".pid")
 
 
-def test_kill9_of_batch_takes_its_worker_with_it_and_nothing_is_published(tmp_path):
+def test_kill9_of_batch_takes_its_worker_with_it_and_nothing_is_published(tmp_path, course_factory):
     import signal
     import time
 
-    course, out, pidfile = _slow_course(tmp_path)
+    course, out, pidfile = _slow_course(tmp_path, course_factory)
     proc = subprocess.Popen([sys.executable, str(tmp_path / "run.py")], stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
     try:
@@ -407,11 +408,11 @@ def test_a_late_worker_does_not_publish(tmp_path):
         publish_guard(-1, lock.path, lock.token)()  # reparented
 
 
-def test_ctrl_c_of_batch_stops_workers_at_once(tmp_path):
+def test_ctrl_c_of_batch_stops_workers_at_once(tmp_path, course_factory):
     import signal
     import time
 
-    course, out, pidfile = _slow_course(tmp_path)
+    course, out, pidfile = _slow_course(tmp_path, course_factory)
     (course / "Lecture 1 - Sorting.mp4.slow").write_text("60")
     cmd = [sys.executable, "-m", "lecture_notes", "batch", str(course), "-o", str(out), "-j", "1"]
     script = tmp_path / "cli.py"
