@@ -184,7 +184,7 @@ def test_unwritable_cache_is_one_warning_and_the_build_goes_on(tmp_path, lecture
         raise OSError(code, os.strerror(code))
 
     monkeypatch.setattr(cache_mod.StageCache, "_write_entry", staticmethod(full_disk))
-    scratch_before = set(Path(tempfile.gettempdir()).glob("lecture-notes-*-*"))
+    scratch_before = set(Path(tempfile.gettempdir()).glob("lecture-notes-slides-*"))
     cache = tmp_path / "cache"
     with caplog.at_level(logging.WARNING):
         r = run_cli(["build", lecture["video"], "--transcript", lecture["transcript"], "-o", tmp_path / "out"],
@@ -197,7 +197,7 @@ def test_unwritable_cache_is_one_warning_and_the_build_goes_on(tmp_path, lecture
     warnings = [r for r in caplog.records if r.levelno >= logging.WARNING and r.name.startswith("lecture_notes")]
     assert len(warnings) == 1 and "cache" in warnings[0].getMessage(), [w.getMessage() for w in warnings]
     assert not list(cache.rglob("value.json")) and not [p for p in cache.rglob(".*") if p.is_dir()]
-    assert set(Path(tempfile.gettempdir()).glob("lecture-notes-*-*")) == scratch_before
+    assert set(Path(tempfile.gettempdir()).glob("lecture-notes-slides-*")) == scratch_before
 
 
 def test_unwritable_cache_unit(tmp_path, monkeypatch, caplog):
