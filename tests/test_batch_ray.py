@@ -184,6 +184,49 @@ def test_ctrl_c_cancels_running_lectures(course_factory, cluster, tmp_path):
     assert st["lecture-1-sorting"] == "skipped" and st["lecture-2-hashing"] == "built"
 
 
+def test_driver_killed_its_workers_stop_and_rerun_resumes(course_factory, cluster, tmp_path):
+    """`kill -9` of the batch process itself: Ray stops the job's workers (they die with their owner), the
+    half-built lecture never appears, and the next run cleans up and builds it."""
+    course, out = tmp_path / "course", tmp_path / "out"
+    course_factory.make_media_course(course)
+    src = course / "Lecture 2 - Hashing.mp4"
+    src.with_name(src.name + ".hang").write_text("300")
+    pids = src.with_name(src.name + ".pid")
+    script = textwrap.dedent(f"""
+        import sys
+        sys.path.insert(0, {str(TESTS)!r})
+        from pathlib import Path
+        from course_factory import fake_build
+        from lecture_notes.core.config import BuildConfig
+        from lecture_notes.course.batch import run_batch
+        from lecture_notes.course.ray_engine import RayEngine
+        run_batch(Path({str(course)!r}), Path({str(out)!r}), BuildConfig(input=Path("."),
+                  cache_dir=Path({str(tmp_path / 'cache')!r})), jobs=1, build_fn=fake_build,
+                  engine=RayEngine({cluster!r}))
+    """)
+    proc = subprocess.Popen([sys.executable, "-c", script], stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 120
+        while not pids.exists() and time.monotonic() < deadline and proc.poll() is None:
+            time.sleep(0.1)
+        assert pids.exists(), proc.stderr.read() if proc.poll() is not None else "lecture 2 never started"
+        worker = int(pids.read_text().split()[0])
+        proc.kill()
+        proc.wait(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    deadline = time.monotonic() + 60
+    while _alive(worker) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not _alive(worker), "the dead driver's Ray worker kept running"
+    assert not (out / "lecture-2-hashing").exists() and _staging(out)
+    src.with_name(src.name + ".hang").unlink()
+    run_batch(course, out, _config(tmp_path), build_fn=course_factory.fake_build, engine=RayEngine())
+    st = _statuses(out)
+    assert st["lecture-1-sorting"] == "skipped" and st["lecture-2-hashing"] == "built" and not _staging(out)
+
+
 def test_output_folder_checked_on_every_node(course_factory, cluster, tmp_path):
     """The workers prove OUT is the driver's folder and writable before any lecture starts."""
     from lecture_notes.course.batch import plan_lectures
@@ -281,3 +324,53 @@ def test_real_pipeline_on_ray_models_loaded_once_per_worker(media_factory, clust
     res = CliRunner().invoke(group, ["batch", str(course), "-o", str(out), "--engine", "ray"])
     assert res.exit_code == 1, res.output
     assert "0 built, 3 up to date, 1 failed" in res.output and "Lecture 4 broken.mp4" in res.output
+
+
+def _can_unshare_mounts() -> bool:
+    import shutil
+
+    if shutil.which("unshare") is None:
+        return False
+    probe = subprocess.run(["unshare", "--mount", "--propagation", "private", "sh", "-c",
+                            "mount -t tmpfs tmpfs /mnt 2>/dev/null || mount -t tmpfs tmpfs /tmp"],
+                           capture_output=True)
+    return probe.returncode == 0
+
+
+@pytest.mark.skipif(not _can_unshare_mounts(), reason="needs root and mount namespaces (unshare) to give the second "
+                                                      "Ray node its own view of OUT")
+def test_node_without_the_shared_folder_fails_clearly(course_factory, cluster, tmp_path):
+    """A second Ray node (a `ray start --address` process in its own mount namespace) sees an empty folder
+    where the driver's OUT is, as a node without the shared mount does: the batch stops with one clear line
+    naming the problem before any lecture is written, without hanging. Runs last: it adds a node."""
+    course, shared = tmp_path / "course", tmp_path / "nfs"
+    course_factory.make_media_course(course)
+    shared.mkdir()
+    out = shared / "out"
+    start = [sys.executable, "-m", "ray.scripts.scripts", "start", f"--address={cluster}", "--num-cpus=1",
+             "--block", "--disable-usage-stats"]
+    node = subprocess.Popen(["unshare", "--mount", "--propagation", "private", "sh", "-c",
+                             'mount -t tmpfs tmpfs "$0" && exec "$@"', str(shared), *start],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 120
+        while sum(n["Alive"] for n in ray.nodes()) < 2 and time.monotonic() < deadline and node.poll() is None:
+            time.sleep(0.5)
+        assert sum(n["Alive"] for n in ray.nodes()) == 2, node.stderr.read().decode()[-2000:] if node.poll() else ""
+        t0 = time.monotonic()
+        with pytest.raises(OutputError) as e:
+            run_batch(course, out, _config(tmp_path), build_fn=course_factory.fake_build,
+                      engine=RayEngine(num_cpus_per_lecture=1, check_timeout=60))
+        assert time.monotonic() - t0 < 60
+        msg = str(e.value)
+        assert "is not the folder the batch was started with" in msg and "shared folder" in msg and "\n" not in msg
+        assert sorted(p.name for p in out.iterdir()) == [".batch.lock"], "no lecture, no report, no check file"
+    finally:
+        os.killpg(node.pid, signal.SIGTERM)
+        try:
+            node.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(node.pid, signal.SIGKILL)
+        deadline = time.monotonic() + 60
+        while sum(n["Alive"] for n in ray.nodes()) > 1 and time.monotonic() < deadline:
+            time.sleep(0.5)

@@ -123,7 +123,7 @@ class RayEngine:
             return
         try:
             ray.init(address=self.address, log_to_driver=self.log_to_driver, include_dashboard=False,
-                     logging_level=logging.WARNING)
+                     logging_level=logging.INFO if self.log_to_driver else logging.ERROR)
         except (ConnectionError, RuntimeError, ValueError) as e:
             where = f"at {self.address}" if self.address else "on this machine"
             raise ConfigError(f"cannot start or join a Ray cluster {where} ({_one_line(e)}); start one with "
@@ -151,10 +151,9 @@ class RayEngine:
         if fit == 0:
             raise ConfigError(f"no node of the Ray cluster has {self.cpus:g} CPU(s) and {self.gpus:g} GPU(s) free for a "
                               f"lecture; lower --num-cpus-per-lecture/--num-gpus-per-lecture or add such a node")
-        if jobs and jobs > fit:
-            log.warning("-j %d asks for more workers than the cluster holds (%d); the rest wait for resources",
-                        jobs, fit)
-        return max(1, min(jobs or fit, n_lectures))
+        if jobs and jobs > fit:  # an actor that never fits would hold its lecture forever
+            log.warning("-j %d asks for more workers than the cluster's free resources hold; using %d", jobs, fit)
+        return max(1, min(jobs or fit, fit, n_lectures))
 
     def threads(self, n_jobs: int) -> int:
         return max(1, int(self.cpus or 1))
