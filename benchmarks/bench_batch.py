@@ -1,10 +1,10 @@
 #!/usr/bin/env python3
 """Batch engines compared: the same course with the local engine (-j 1, -j 2) and Ray (1 and 2 workers).
 
-    python benchmarks/bench_batch.py [--lectures 4] [--input samples/lecture.mp4] [--keep DIR]
+    python benchmarks/bench_batch.py [--lectures 4] [--seconds S] [--input samples/lecture.mp4] [--keep DIR]
 
 The course is ``--lectures`` copies of the sample lecture (real speech, slides; the stage cache is off so
-every copy is really built). Each configuration runs in its own driver process, which samples /proc for all
+every copy is really built), cut to its first ``--seconds`` (stream copy) when given. Each configuration runs in its own driver process, which samples /proc for all
 its descendant processes (workers, and for Ray its raylet/GCS daemons too). Printed per configuration: wall
 time of the batch (Ray: without starting the Ray instance, printed apart, since a cluster is started once),
 CPU seconds of the whole process tree, CPU use (CPU s / wall s), and peak RSS of each worker. Then the
@@ -97,6 +97,21 @@ print(json.dumps({"wall": wall, "init_s": init_s, "cpu_s": cpu, "workers": worke
 """
 
 
+def trim(src: Path, dest: Path, seconds: float) -> None:
+    """Copy the first ``seconds`` of ``src`` (video and audio packets, no re-encoding)."""
+    import av
+
+    with av.open(str(src)) as inp, av.open(str(dest), "w") as out:
+        streams = {s.index: out.add_stream_from_template(s) for s in inp.streams if s.type in ("video", "audio")}
+        for pkt in inp.demux(*[inp.streams[i] for i in streams]):
+            if pkt.dts is None or pkt.pts is None:
+                continue
+            if float(pkt.pts * pkt.time_base) >= seconds:
+                continue
+            pkt.stream = streams[pkt.stream.index]
+            out.mux(pkt)
+
+
 def run_config(engine: str, jobs: int, course: Path, work: Path) -> dict:
     out = work / f"out-{engine}-{jobs}"
     shutil.rmtree(out, ignore_errors=True)
@@ -112,6 +127,7 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--lectures", type=int, default=4)
     ap.add_argument("--input", type=Path, default=ROOT / "samples" / "lecture.mp4")
+    ap.add_argument("--seconds", type=float, default=None, help="Cut each lecture to its first SECONDS.")
     ap.add_argument("--keep", type=Path, default=None, help="Work folder to keep (default: a temporary one).")
     args = ap.parse_args()
     try:
@@ -125,10 +141,13 @@ def main() -> int:
     for i in range(1, args.lectures + 1):
         dest = course / f"Lecture {i}{args.input.suffix}"
         if not dest.exists():
-            shutil.copyfile(args.input, dest)
+            if args.seconds:
+                trim(args.input, dest, args.seconds)
+            else:
+                shutil.copyfile(args.input, dest)
     from lecture_notes.stages.media import probe
 
-    hours = probe(args.input).duration * args.lectures / 3600
+    hours = probe(course / f"Lecture 1{args.input.suffix}").duration * args.lectures / 3600
     print(f"course: {args.lectures} x {args.input.name} = {hours * 60:.1f} min of lecture; {os.cpu_count()} CPU cores; "
           f"load average before: {os.getloadavg()[0]:.1f}")
     results = {}

@@ -39,7 +39,7 @@ def cluster():
 
     old = os.environ.get("PYTHONPATH")
     os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (str(TESTS), old) if p)
-    ctx = ray.init(num_cpus=2, include_dashboard=False, logging_level=logging.ERROR, log_to_driver=False)
+    ctx = ray.init(address="local", num_cpus=2, include_dashboard=False, logging_level=logging.ERROR, log_to_driver=False)
     try:
         yield ctx.address_info["gcs_address"]
     finally:
@@ -73,6 +73,18 @@ def _alive(pid: int) -> bool:
         return True
 
 
+def _first_pid(pids: Path, proc=None, timeout: float = 120) -> int:
+    """The pid the hanging lecture's first attempt wrote (waits for it; fails if the driver ``proc`` ended)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and (proc is None or proc.poll() is None):
+        words = pids.read_text().split() if pids.exists() else []
+        if words:
+            return int(words[0])
+        time.sleep(0.1)
+    raise AssertionError(proc.stderr.read() if proc is not None and proc.poll() is not None else
+                         "the hanging lecture never started")
+
+
 def _staging(out: Path) -> list:
     return [p.name for p in out.iterdir() if p.name.startswith(".lecture-notes-")]
 
@@ -88,11 +100,7 @@ def test_worker_killed_mid_lecture_is_retried_same_report_as_local_then_skips(co
     runner = threading.Thread(target=lambda: box.update(report=run_batch(
         course, out, _config(tmp_path), jobs=2, build_fn=course_factory.fake_build, engine=engine)))
     runner.start()
-    deadline = time.monotonic() + 120
-    while not pids.exists() and time.monotonic() < deadline:
-        time.sleep(0.1)
-    assert pids.exists(), "the hanging lecture never started"
-    victim = int(pids.read_text().split()[0])
+    victim = _first_pid(pids)
     assert victim != os.getpid() and _alive(victim)
     assert not (out / "lecture-2-hashing").exists() and _staging(out), "half written, in staging only"
     os.kill(victim, signal.SIGKILL)  # the Ray worker process building lecture 2 dies mid-lecture
@@ -160,11 +168,7 @@ def test_ctrl_c_cancels_running_lectures(course_factory, cluster, tmp_path):
     proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             text=True, env=env)
     try:
-        deadline = time.monotonic() + 120
-        while not pids.exists() and time.monotonic() < deadline and proc.poll() is None:
-            time.sleep(0.1)
-        assert pids.exists(), proc.stderr.read() if proc.poll() is not None else "lecture 2 never started"
-        worker = int(pids.read_text().split()[0])
+        worker = _first_pid(pids, proc)
         proc.send_signal(signal.SIGINT)
         _, err = proc.communicate(timeout=60)
     finally:
@@ -206,11 +210,7 @@ def test_driver_killed_its_workers_stop_and_rerun_resumes(course_factory, cluste
     """)
     proc = subprocess.Popen([sys.executable, "-c", script], stderr=subprocess.PIPE, text=True)
     try:
-        deadline = time.monotonic() + 120
-        while not pids.exists() and time.monotonic() < deadline and proc.poll() is None:
-            time.sleep(0.1)
-        assert pids.exists(), proc.stderr.read() if proc.poll() is not None else "lecture 2 never started"
-        worker = int(pids.read_text().split()[0])
+        worker = _first_pid(pids, proc)
         proc.kill()
         proc.wait(timeout=30)
     finally:
@@ -347,6 +347,10 @@ def test_node_without_the_shared_folder_fails_clearly(course_factory, cluster, t
     course_factory.make_media_course(course)
     shared.mkdir()
     out = shared / "out"
+    from ray._private.utils import get_ray_address_file
+
+    current = Path(get_ray_address_file(None))  # `ray start` records its cluster there for --address auto
+    saved = current.read_bytes() if current.exists() else None
     start = [sys.executable, "-m", "ray.scripts.scripts", "start", f"--address={cluster}", "--num-cpus=1",
              "--block", "--disable-usage-stats"]
     node = subprocess.Popen(["unshare", "--mount", "--propagation", "private", "sh", "-c",
@@ -374,3 +378,7 @@ def test_node_without_the_shared_folder_fails_clearly(course_factory, cluster, t
         deadline = time.monotonic() + 60
         while sum(n["Alive"] for n in ray.nodes()) > 1 and time.monotonic() < deadline:
             time.sleep(0.5)
+        if saved is None:
+            current.unlink(missing_ok=True)
+        else:
+            current.write_bytes(saved)

@@ -122,7 +122,7 @@ class RayEngine:
         if ray.is_initialized():
             return
         try:
-            ray.init(address=self.address, log_to_driver=self.log_to_driver, include_dashboard=False,
+            ray.init(address=self.address or "local", log_to_driver=self.log_to_driver, include_dashboard=False,
                      logging_level=logging.INFO if self.log_to_driver else logging.ERROR)
         except (ConnectionError, RuntimeError, ValueError) as e:
             where = f"at {self.address}" if self.address else "on this machine"
