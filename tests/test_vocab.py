@@ -120,3 +120,23 @@ def test_names_numbers_and_unsure_common_words_follow_the_slide():
 def test_number_words():
     assert [vocab.spell_number(*a) for a in [("19", True), ("21", True), ("40", False), ("12", True)]] == [
         "nineteenth", "twenty-first", "forty", "twelfth"]
+
+
+def test_two_misheard_words_that_sound_like_two_slide_words():
+    # tiny.en (batched) on the sample at 137-141 s, under the slide 'Plasma cells secrete antibodies'.
+    words = tuple(Word(*w) for w in [(137.38, 137.68, "become", 0.995), (137.68, 138.0, "plus", 0.504),
+                                     (138.0, 138.48, "missiles.", 0.26), (139.3, 139.36, "A", 0.641),
+                                     (139.36, 139.64, "plus", 0.957), (139.64, 139.92, "missile", 0.735),
+                                     (139.92, 140.14, "is", 0.99), (140.14, 140.26, "a", 0.994),
+                                     (140.26, 140.44, "B", 0.686), (140.44, 140.62, "cell", 0.832)])
+    seg = Segment(137.38, 140.62, "become plus missiles. A plus missile is a B cell", words)
+    slide3 = Slide(108.5, 166.0, "slides/slide-003.jpg", "The Primary Immune Response\nDendritic cells carry "
+                   "antigen to lymph nodes\nPlasma cells secrete antibodies", "The Primary Immune Response", 0.96)
+    fixed, n = vocab.correct_transcript(_asr(seg), [slide3])
+    assert fixed.segments[0].text == "become plasma cells. A plasma cell is a B cell" and n == 4
+    assert [w.original for w in fixed.segments[0].words[1:3]] == ["plus", "missiles."]
+    # 'biomedical imagining' under 'Biomedical imaging': one word already right, so no pair rewrite.
+    seg2 = Segment(1.0, 2.0, "biomedical imagining", (Word(1.0, 1.5, "biomedical", 0.9),
+                                                      Word(1.5, 2.0, "imagining", 0.9)))
+    slide = Slide(0.0, 60.0, "", "Introduction to Biomedical Imaging", "", 1.0)
+    assert vocab.correct_transcript(_asr(seg2), [slide])[1] == 0

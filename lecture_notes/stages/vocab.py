@@ -172,10 +172,10 @@ def correct_transcript(transcript: Transcript, slides: Sequence[Slide]) -> Tuple
     if transcript.source.startswith("file:") or not transcript.segments:
         return transcript, 0
     lang = (transcript.language or "en").split("-")[0]
-    terms = slide_terms(slides, lang)
+    terms, pairs = slide_terms(slides, lang), slide_pairs(slides)
     segments, n = [], 0
     for seg in transcript.segments:
-        new_seg, k = _correct_segment(seg, terms, lang)
+        new_seg, k = _correct_segment(seg, terms, lang, pairs)
         segments.append(new_seg)
         n += k
     if n:
@@ -183,11 +183,60 @@ def correct_transcript(transcript: Transcript, slides: Sequence[Slide]) -> Tuple
     return replace(transcript, segments=tuple(segments)), n
 
 
-def _correct_segment(seg: Segment, terms: Sequence[Term], lang: str) -> Tuple[Segment, int]:
+def slide_pairs(slides: Sequence[Slide]) -> List[Tuple[str, str, float, float]]:
+    """Adjacent word pairs of each slide line ('Plasma', 'cells'), with the time the slide is on screen."""
+    out = []
+    for s in slides:
+        for line in f"{s.title}\n{s.text}".splitlines():
+            toks = [m.group(0) for m in _TERM.finditer(line)]
+            for a, b in zip(toks, toks[1:]):
+                if len(a) >= 3 and len(b) >= 3:
+                    out.append((a, b, s.start, s.end))
+    return out
+
+
+def _pair_fix(w1: Word, w2: Word, pairs: Sequence[Tuple[str, str, float, float]]) -> Optional[Tuple[str, str]]:
+    """Two heard words that together sound exactly like two words of the slide on screen but each differ from
+    them ('plus missiles' / 'Plasma cells': both P-L-S-M-S-L-S), as the slide writes them; a skeleton of 5+ sounds
+    is needed."""
+    m1, m2 = _TOKEN.match(w1.word), _TOKEN.match(w2.word)
+    if not m1 or not m2:
+        return None
+    h1, h2 = m1.group("core"), m2.group("core")
+    key = lexicon.phonetic_key(h1 + h2)
+    if len(key) < 5 or len(h1) < 3 or len(h2) < 3:
+        return None
+    for a, b, start, end in pairs:
+        if not start - MARGIN_S <= w1.start <= end + MARGIN_S:
+            continue
+        if b.lower().endswith("s") and not h2.lower().endswith("s"):
+            b = b[:-1]
+        elif h2.lower().endswith("s") and not b.lower().endswith("s"):
+            b = b + "s"
+        if lexicon.phonetic_key(a + b) != key or max(lexicon.similarity(h1.lower(), a.lower()),
+                                                    lexicon.similarity(h2.lower(), b.lower())) >= 0.7:
+            continue  # not the same sounds, or one word already heard right: only a mis-cut pair of words
+        return (m1.group("pre") + _cased(a, h1) + m1.group("post"), m2.group("pre") + _cased(b, h2) + m2.group("post"))
+    return None
+
+
+def _correct_segment(seg: Segment, terms: Sequence[Term], lang: str,
+                     pairs: Sequence[Tuple[str, str, float, float]] = ()) -> Tuple[Segment, int]:
     if seg.words:
         words: List[Word] = []
         changes: List[Tuple[str, str]] = []
-        for w in seg.words:
+        ws = list(seg.words)
+        i = 0
+        while i < len(ws):
+            w = ws[i]
+            fix = _pair_fix(w, ws[i + 1], pairs) if pairs and i + 1 < len(ws) else None
+            if fix is not None:
+                for old, new in zip((w, ws[i + 1]), fix):
+                    words.append(replace(old, word=new, original=old.original or old.word))
+                    changes.append((old.word, new))
+                i += 2
+                continue
+            i += 1
             new = correct_word(w.word, w.start, terms, lang, w.probability)
             if new is None:
                 words.append(w)

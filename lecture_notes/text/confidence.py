@@ -145,9 +145,11 @@ def alternative(word: Word, slide_terms: Sequence[str] = ()) -> Optional[str]:
     from lecture_notes.text import lexicon
 
     core = norm(word.word)
+    key = lexicon.phonetic_key(core)
     best, score = None, 0.0
     for t in slide_terms:
         s = lexicon.similarity(core, t.lower())
-        if s >= 0.6 and s > score and t.lower() != core:
+        if (s >= 0.6 and s > score and t.lower() != core and lexicon.phonetic_key(t)[:1] == key[:1]
+                and lexicon.zipf(t) < 4.5):  # a rarer word that starts with the same sound, not 'strain'/'Train'
             best, score = t, s
     return best or lexicon.spelling_fix(core)
