@@ -42,6 +42,43 @@ _ACT_ALPHA = 0.1  # EMA rate of the per-cell activity estimate
 _MOTION_VIDEO = 0.5  # mean share of dynamic cells above which a video is footage, not slides
 
 
+class PackedImage:
+    """A keyframe kept PNG-compressed (lossless, ~10x smaller for slides) until it is read: a 3-hour lecture
+    has hundreds of slides, and raw 640 px keyframes would make memory grow with its length.
+
+    Behaves as the HxWx3 uint8 array it holds for ``np.asarray``, ``.astype`` and ``.shape``.
+    """
+
+    __slots__ = ("_png", "shape")
+
+    def __init__(self, image: np.ndarray) -> None:
+        import io
+
+        arr = np.ascontiguousarray(np.asarray(image, dtype=np.uint8))
+        buf = io.BytesIO()
+        Image.fromarray(arr).save(buf, "PNG", compress_level=1)
+        self._png = buf.getvalue()
+        self.shape = arr.shape
+
+    def __array__(self, dtype=None, copy=None) -> np.ndarray:
+        import io
+
+        arr = np.asarray(Image.open(io.BytesIO(self._png)))
+        return arr if dtype is None else arr.astype(dtype)
+
+    def astype(self, dtype) -> np.ndarray:
+        return np.asarray(self).astype(dtype)
+
+    @property
+    def nbytes(self) -> int:
+        return len(self._png)
+
+
+def _pack(f: "_Feat") -> None:
+    if isinstance(f.image, np.ndarray) and f.image.ndim == 3:
+        f.image = PackedImage(f.image)
+
+
 @dataclass
 class _Feat:
     t: float
@@ -190,6 +227,7 @@ class _Detector:
         self.prev = f
         if self.cur is None or self.cur.ref.shape != f.grid.shape:
             if self.cur is not None:
+                _pack(self.cur.key)
                 self.done.append(self.cur)
             self.cur = _Seg(0.0 if self.cur is None else f.t, f.grid.copy(), f.tex.copy(), f)
             return
@@ -229,6 +267,7 @@ class _Detector:
             self.cur.builds += 1
             self.cur.frames += new.frames
             return
+        _pack(self.cur.key)  # finished slides keep their keyframe compressed
         self.done.append(self.cur)
         self.cur = new
 
