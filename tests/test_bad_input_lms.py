@@ -295,3 +295,187 @@ def test_broken_sidecar_says_it_was_picked_automatically(media_factory, tmp_path
     out = _one_line_error(_run_cli(["build", str(audio), "-o", str(tmp_path / "o"), "--no-sidecar"], tmp_path),
                           "no speech")
     assert "lecture.srt" not in out
+
+
+# -- items 15-17: questions a teacher would publish ---------------------------------------------------
+# Notes as the pipeline writes them: a "What is X?" answer is the definition without its term, and the
+# glossary holds the whole defining sentence ("An antigen is a molecule ...").
+def _qa(question, answer, kind, t):
+    return {"question": question, "answer": answer, "kind": kind, "start": float(t), "end": float(t) + 5}
+
+
+IMMUNITY_QA = [
+    _qa("What is an antigen?", "a molecule, usually a protein, that the immune system recognises as foreign",
+        "definition", 10),
+    _qa("What is a vaccine?", "a harmless copy of a pathogen that trains the immune system", "definition", 20),
+    _qa("What are antibodies?", "proteins that bind to one specific antigen and mark it for destruction",
+        "definition", 30),
+    _qa("What does herd immunity mean?", "enough people are immune that a disease cannot spread", "definition", 40),
+    _qa("What are the cells that remember an antigen called?", "memory cells", "definition", 50),
+    _qa("Why does the second response come faster?", "memory cells persist after the first infection", "why", 60),
+    _qa("Why do vaccines need boosters?", "the number of memory cells falls over the years", "why", 70),
+    _qa("Why does herd immunity protect newborn babies?", "the virus cannot find enough people to spread through",
+        "why", 80),
+    _qa("How do vaccines protect us?", "by training the immune system to recognise the pathogen before an "
+        "infection", "how", 90),
+]
+IMMUNITY_GLOSSARY = [
+    ("antigen", "An antigen is a molecule, usually a protein, that the immune system recognises as foreign."),
+    ("vaccine", "A vaccine is a harmless copy of a pathogen that trains the immune system."),
+    ("antibodies", "Antibodies are proteins that bind to one specific antigen and mark it for destruction."),
+    ("herd immunity", "Herd immunity means that enough people are immune that a disease cannot spread."),
+    ("lymph node", "A lymph node is a small organ where immune cells meet and share what they found."),
+    ("pathogen", "Pathogens are germs, and a pathogen can be a virus or a bacterium."),
+]
+NETWORK_QA = [
+    _qa("Why does TCP retransmit packets?", "packets can be lost on a congested link", "why", 10),
+    _qa("Why is UDP used for video calls?", "a late packet is worse than a lost one", "why", 20),
+    _qa("What is a router?", "a device that forwards packets between networks", "definition", 30),
+]
+NETWORK_GLOSSARY = [("router", "A router is a device that forwards packets between networks."),
+                    ("switch", "A switch is a device that connects the hosts inside one network.")]
+
+
+def _teacher_course(course_factory, root):
+    import json
+
+    entries = []
+    for slug, title, qa, glossary in (("immunity", "Immunity", IMMUNITY_QA, IMMUNITY_GLOSSARY),
+                                      ("networks", "Networks", NETWORK_QA, NETWORK_GLOSSARY)):
+        notes = course_factory.make_notes(title, course_factory.TOPICS[0][1])
+        notes["chapters"][0]["qa"], notes["chapters"][1]["qa"] = qa, []
+        notes["chunks"] = []
+        notes["glossary"] = [{"term": t, "definition": d, "start": 5.0} for t, d in glossary]
+        course_factory.write_lecture(root / slug, notes)
+        entries.append({"rel": f"{slug}.mp4", "slug": slug, "status": "built", "error": ""})
+    (root / "batch.json").write_text(json.dumps({"course_title": "Teacher", "lectures": entries}))
+    return root
+
+
+def _moodle_questions(path):
+    root = etree.parse(str(path)).getroot()
+    out = {}
+    for q in root.iter("question"):
+        if q.get("type") == "category":
+            continue
+        answers = [(a.get("fraction"), etree.fromstring(f"<div>{a.findtext('text')}</div>", etree.HTMLParser())
+                    .xpath("string()") if q.get("type") == "multichoice" else a.findtext("text"))
+                   for a in q.iter("answer")]
+        out[q.findtext("name/text")] = (q.get("type"), q.findtext("questiontext/text"), answers)
+    return out
+
+
+def test_what_is_x_becomes_short_answer(course_factory, tmp_path):
+    out = _teacher_course(course_factory, tmp_path / "out")
+    qs = _moodle_questions(_export(out, "moodle-xml", tmp_path / "m.xml"))
+    expect = {"What is an antigen?": "antigen", "What is a vaccine?": "vaccine", "What are antibodies?": "antibodies",
+              "What does herd immunity mean?": "herd immunity", "What is a router?": "router",
+              "What are the cells that remember an antigen called?": "memory cells"}
+    for name, term in expect.items():
+        qtype, text, answers = qs[name]
+        assert qtype == "shortanswer", (name, qtype)
+        accepted = {a for _, a in answers}
+        assert term in accepted, (name, accepted)
+        if not name.endswith("called?"):
+            assert term.split()[0] not in text.lower(), "the prompt must not give the term away"
+    # the cartridge carries them as fill-in items with the term as the accepted response
+    cc = _export(out, "imscc", tmp_path / "c.imscc")
+    with zipfile.ZipFile(cc) as zf:
+        quiz = etree.fromstring(zf.read("assessments/immunity/assessment.xml"))
+    ns = {"q": quiz.nsmap[None]}
+    fib = quiz.xpath("//q:item[.//q:fieldentry='cc.fib.v0p1']", namespaces=ns)
+    responses = {v.text for item in fib for v in item.iterfind(".//q:varequal", ns)}
+    assert {"antigen", "vaccine", "antibodies", "herd immunity", "memory cells"} <= responses
+    sch = _cc_schematron()
+    assert _failed_asserts(sch, quiz) == []
+
+
+def _core_words(text):
+    import re
+
+    words = re.sub(r"[\W_]+", " ", text.casefold()).split()
+    for term, _ in IMMUNITY_GLOSSARY + NETWORK_GLOSSARY:  # "An antigen is ..." -> "... "
+        t = term.split()
+        if words[:len(t) + 2][-len(t) - 1:-1] == t or words[1:len(t) + 1] == t or words[:len(t)] == t:
+            k = len(t) + (1 if words[:1] in (["a"], ["an"], ["the"]) else 0)
+            if len(words) > k and words[k] in ("is", "are", "means"):
+                words = words[k + 1:]
+            break
+    while words and words[0] in ("a", "an", "the", "that"):
+        words = words[1:]
+    return " ".join(words)
+
+
+def test_distractors_same_kind_distinct_and_never_self_naming(course_factory, tmp_path):
+    out = _teacher_course(course_factory, tmp_path / "out")
+    qs = _moodle_questions(_export(out, "moodle-xml", tmp_path / "m.xml"))
+    reasons = {qa["answer"] for qa in IMMUNITY_QA + NETWORK_QA if qa["kind"] == "why"}
+    why = {qa["question"] for qa in IMMUNITY_QA + NETWORK_QA if qa["kind"] == "why"}
+    mc = {n: v for n, v in qs.items() if v[0] == "multichoice"}
+    assert set(mc) == why, "every 'why' question is multiple choice"
+    for name, (_, _, answers) in mc.items():
+        choices = [a for _, a in answers]
+        assert len(choices) >= 3
+        assert set(choices) <= reasons, (name, choices)  # reasons only, never definitions
+        cores = [_core_words(c) for c in choices]
+        for i, a in enumerate(cores):
+            for b in cores[i + 1:]:
+                assert a not in b and b not in a, (name, choices)
+    # a "how" question with no other mechanism in the course is an essay, not a quiz of definitions
+    assert qs["How do vaccines protect us?"][0] == "essay"
+    # never a glossary sentence that names its own term, nor the same definition twice, in any export
+    canvas = _export(out, "canvas-qti", tmp_path / "q.zip")
+    with zipfile.ZipFile(canvas) as zf:
+        for n in zf.namelist():
+            if n.endswith(".xml") and "meta" not in n and "/" in n:
+                doc = etree.fromstring(zf.read(n))
+                for lid in doc.iter("{*}response_lid"):
+                    texts = [_html_fragment(m.text).xpath("string()") for m in lid.iter("{*}mattext")]
+                    for text in texts:
+                        for term, sentence in IMMUNITY_GLOSSARY + NETWORK_GLOSSARY:
+                            assert _core_words(sentence) not in _core_words(text) or term not in text.lower(), text
+                    cores = [_core_words(t) for t in texts]
+                    assert len(set(cores)) == len(cores)
+
+
+def test_anki_glossary_notes_do_not_repeat_what_is_x(course_factory, tmp_path):
+    import sqlite3
+
+    out = _teacher_course(course_factory, tmp_path / "out")
+    apkg = _export(out, "anki", tmp_path / "a.apkg")
+    with zipfile.ZipFile(apkg) as zf:
+        zf.extract("collection.anki2", tmp_path)
+    con = sqlite3.connect(tmp_path / "collection.anki2")
+    notes = [(flds.split("\x1f"), tags.split()) for flds, tags in con.execute("select flds, tags from notes")]
+    con.close()
+    glossary_fronts = sorted(f[0] for f, tags in notes if "glossary" in tags)
+    assert glossary_fronts == ["lymph node", "pathogen", "switch"], glossary_fronts
+    fronts = [f[0] for f, _ in notes]
+    assert fronts.count("What is an antigen?") == 1 and len(fronts) == len(set(fronts))
+
+
+def test_definition_distractors_one_per_meaning(course_factory, tmp_path):
+    """The issue's case: 'a molecule, usually a protein, ...' and 'An antigen is a molecule, usually a protein,
+    ...' are one definition; a sentence naming its own term ('Pathogens are germs, and a pathogen ...') is
+    never offered."""
+    import random
+
+    from lecture_notes.course.export.common import load_course
+    from lecture_notes.course.export.quiz import build_pool, distractors
+
+    course = load_course(_teacher_course(course_factory, tmp_path / "out"))
+    pool = build_pool(course)
+    lec = course.lectures[0]
+    seen = set()
+    for seed in range(40):
+        wrong = distractors("a harmless copy of a pathogen that trains the immune system", "definition", lec, pool,
+                            random.Random(seed), n=6)
+        assert len(wrong) == 6
+        assert sum("molecule, usually a protein" in w for w in wrong) == 1, wrong
+        assert not any("harmless copy" in w for w in wrong)
+        assert not any("germs" in w for w in wrong)
+        assert not any(w.lower().startswith(("an antigen is", "a router is", "a vaccine is")) for w in wrong)
+        assert not any("memory cells persist" in w for w in wrong)  # a reason is not a definition
+        seen.update(wrong)
+        assert "memory cells" not in wrong  # a named term is not a definition
+    assert any("small organ" in w for w in seen) and any("forwards packets" in w for w in seen)

@@ -15,7 +15,9 @@ from typing import List
 
 from lecture_notes.core.errors import BackendError
 from lecture_notes.core.timefmt import clock
-from lecture_notes.course.export.common import BLANK, Course, Lecture, esc, norm_text, qa_pairs, slide_at, safe_relpath, write_export
+from lecture_notes.course.export.common import (BLANK, Course, Lecture, esc, norm_text, qa_pairs, safe_relpath, slide_at,
+                                                write_export)
+from lecture_notes.course.export.quiz import definition_term, plural_variants, same_meaning
 
 log = logging.getLogger(__name__)
 
@@ -105,7 +107,8 @@ def export_anki(course: Course, dest: Path, *, force: bool = False, link_base: s
         for lec in course.lectures:
             deck = genanki.Deck(deck_id(deck_name(course, lec)), deck_name(course, lec))
             tags = [f"lecture-{lec.number:02d}"]
-            seen = set()
+            glossary = lec.notes.get("glossary") or []
+            answers, defined = [], set()  # what the Q&A notes already teach
             for qa in qa_pairs(lec.notes):
                 src = timestamp_link(course, lec, qa["start"], link_base)
                 img = image_field(lec, qa["start"])
@@ -117,10 +120,16 @@ def export_anki(course: Course, dest: Path, *, force: bool = False, link_base: s
                     note = genanki.Note(model=basic, fields=[esc(qa["question"]), esc(qa["answer"]), img, src],
                                         guid=guid, tags=tags + [qa["kind"] or "qa"])
                 deck.add_note(note)
-                seen.add(norm_text(qa["answer"]))
-            for g in lec.notes.get("glossary") or []:
+                answers.append(qa["answer"])
+                term = definition_term(qa["question"], glossary)
+                if term:
+                    defined.update(norm_text(v) for v in plural_variants(term))
+            for g in glossary:
                 term, definition = str(g.get("term") or ""), str(g.get("definition") or "")
-                if not term or not definition or norm_text(definition) in seen:
+                # A glossary note that repeats a "What is X?" note (same term, or the same definition in other
+                # words) would be the same card twice.
+                if not term or not definition or norm_text(term) in defined or \
+                        any(same_meaning(definition, a) for a in answers):
                     continue
                 t = float(g.get("start") or 0.0)
                 deck.add_note(genanki.Note(

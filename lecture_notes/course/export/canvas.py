@@ -9,7 +9,8 @@ import logging
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-from lecture_notes.course.export.common import Course, SafeZip, build_pool, esc, quiz_items, stable_id, write_export
+from lecture_notes.course.export.common import Course, SafeZip, esc, stable_id, write_export
+from lecture_notes.course.export.quiz import build_pool, quiz_items
 from lecture_notes.course.export.common import sub_element as _sub
 from lecture_notes.course.export.qti import assessment_xml
 

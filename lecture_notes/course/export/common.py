@@ -1,5 +1,5 @@
-"""Shared pieces of the LMS exports: reading batch/lecture output folders, turning Q&A into quiz
-items, escaping, safe zip members and atomic writes.
+"""Shared pieces of the LMS exports: reading batch/lecture output folders, Q&A pairs, escaping, safe zip
+members and atomic writes (quiz items and distractors are in ``quiz.py``).
 
 Exports read ``notes.json`` as plain dicts (schema_version 1) so they never depend on the pipeline.
 """
@@ -10,12 +10,11 @@ import html
 import json
 import logging
 import posixpath
-import random
 import re
 import zipfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Dict, List, Optional, Sequence, Tuple
+from typing import Callable, List, Optional, Tuple
 
 from lecture_notes.core.errors import InputError, OutputError
 from lecture_notes.core.fsutil import atomic_path, natural_key
@@ -66,34 +65,6 @@ class Course:
     title: str
     root: Path
     lectures: Tuple[Lecture, ...]
-
-
-@dataclass(frozen=True)
-class QuizItem:
-    """One exportable question, already mapped to a question type.
-
-    type: "mc" (choices/correct), "short" (accepted answers), "cloze" (question holds ``____``)
-    or "essay" (answer is the model answer shown as feedback).
-    """
-
-    ident: str
-    type: str
-    kind: str
-    question: str
-    prompt: str
-    answer: str
-    start: float
-    end: float
-    accepted: Tuple[str, ...] = ()
-    choices: Tuple[str, ...] = ()
-    correct: int = 0
-
-
-@dataclass
-class Pool:
-    """Answers and terms across the course, used to draw multiple-choice distractors."""
-
-    answers: Dict[str, List[str]] = field(default_factory=dict)  # lecture slug -> answers
 
 
 def _read_notes(path: Path) -> dict:
@@ -170,104 +141,6 @@ def stable_id(*parts: str, prefix: str = "i") -> str:
     """A short, XML-safe identifier derived from ``parts`` (same input, same id on every export)."""
     h = hashlib.sha1("\x1f".join(parts).encode("utf-8")).hexdigest()[:16]
     return f"{prefix}{h}"
-
-
-_DEF_RE = re.compile(r"^\s*(?:what|who)\s+(?:is|are|was|were)\s+(?:an?\s+|the\s+)?(.+?)\s*\??\s*$", re.I)
-
-
-def plural_variants(term: str) -> Tuple[str, ...]:
-    """The term plus its simple English singular/plural form."""
-    t = term.strip()
-    low = t.lower()
-    if low.endswith("ies") and len(low) > 4:
-        other = t[:-3] + "y"
-    elif low.endswith(("ses", "xes", "zes", "ches", "shes")):
-        other = t[:-2]
-    elif low.endswith("s") and not low.endswith(("ss", "us", "is")):
-        other = t[:-1]
-    elif low.endswith("y") and len(low) > 2 and low[-2] not in "aeiou":
-        other = t[:-1] + "ies"
-    elif low.endswith(("s", "x", "z", "ch", "sh")):
-        other = t + "es"
-    else:
-        other = t + "s"
-    return (t, other) if other.lower() != low else (t,)
-
-
-def definition_term(question: str, glossary: Sequence[dict]) -> Optional[str]:
-    """The term a "What is X?" question defines, spelled as in the glossary when it is there."""
-    m = _DEF_RE.match(question)
-    if not m:
-        return None
-    term = m.group(1).strip().strip("\"'“”")
-    if not term or len(term.split()) > 6:
-        return None
-    keys = {norm_text(v) for v in plural_variants(term)}
-    for g in glossary:
-        if norm_text(str(g.get("term", ""))) in keys:
-            return str(g["term"])
-    return term
-
-
-def mask_term(text: str, term: str) -> str:
-    """Hide the term (and its plural) in a definition so a short-answer question does not give it away."""
-    for v in sorted(plural_variants(term), key=len, reverse=True):
-        text = re.sub(r"(?<!\w)" + re.escape(v) + r"(?!\w)", BLANK, text, flags=re.I)
-    return text
-
-
-def build_pool(course: Course) -> Pool:
-    pool = Pool()
-    for lec in course.lectures:
-        answers = [qa["answer"] for qa in qa_pairs(lec.notes) if BLANK not in qa["question"]]
-        answers += [str(g.get("definition", "")) for g in lec.notes.get("glossary") or []]
-        pool.answers[lec.slug] = [a for a in dict.fromkeys(answers) if a.strip()]
-    return pool
-
-
-def _distractors(answer: str, lecture: Lecture, pool: Pool, rng: random.Random, n: int = 3) -> List[str]:
-    key = norm_text(answer)
-    own = [a for a in pool.answers.get(lecture.slug, []) if norm_text(a) != key]
-    rest = [a for s, lst in pool.answers.items() if s != lecture.slug for a in lst if norm_text(a) != key]
-    rng.shuffle(own)
-    rng.shuffle(rest)
-    out: List[str] = []
-    for a in own + rest:
-        k = norm_text(a)
-        if k and k not in {norm_text(o) for o in out} and k not in key and key not in k:
-            out.append(a)
-        if len(out) == n:
-            break
-    return out
-
-
-def quiz_items(lecture: Lecture, pool: Pool) -> List[QuizItem]:
-    """Map a lecture's Q&A to question types: cloze -> cloze, definitions -> short answer (name the
-    term), others -> multiple choice with distractors from other answers, or essay when too few."""
-    items = []
-    glossary = lecture.notes.get("glossary") or []
-    for qa in qa_pairs(lecture.notes):
-        q, a = qa["question"], qa["answer"]
-        ident = stable_id(lecture.uid, q, prefix="q")
-        rng = random.Random(ident)
-        common = dict(ident=ident, kind=qa["kind"], question=q, answer=a, start=qa["start"], end=qa["end"])
-        term = definition_term(q, glossary) if qa["kind"] in ("definition", "concept", "") else None
-        if BLANK in q:
-            items.append(QuizItem(type="cloze", prompt=q, accepted=(a,), **common))
-        elif term and norm_text(mask_term(a, term)) != norm_text(a):
-            prompt = f"Which term is defined as follows? “{mask_term(a, term)}”"
-            items.append(QuizItem(type="short", prompt=prompt, accepted=plural_variants(term),
-                                  **{**common, "answer": term}))
-        else:
-            wrong = _distractors(a, lecture, pool, rng)
-            if len(wrong) >= 2:
-                choices = [a] + wrong
-                rng.shuffle(choices)
-                items.append(QuizItem(type="mc", prompt=q, choices=tuple(choices), correct=choices.index(a),
-                                      **common))
-            else:
-                items.append(QuizItem(type="essay", prompt=q, **common))
-    return items
 
 
 def esc(text: str) -> str:

@@ -12,8 +12,9 @@ from typing import List, Tuple
 
 from lecture_notes.text.confidence import publishable
 from lecture_notes.core.timefmt import clock
-from lecture_notes.course.export.common import (Course, Lecture, QuizItem, SafeZip, build_pool, esc, lecture_images, quiz_items,
-                     safe_relpath, stable_id, write_export)
+from lecture_notes.course.export.common import (Course, Lecture, SafeZip, esc, lecture_images, safe_relpath, stable_id,
+                                                write_export)
+from lecture_notes.course.export.quiz import QuizItem, build_pool, quiz_items
 from lecture_notes.course.export.common import sub_element as _sub
 from lecture_notes.course.export.qti import assessment_xml, objectbank_xml
 

@@ -14,7 +14,8 @@ from xml.sax.saxutils import escape as xml_escape
 from xml.sax.saxutils import quoteattr
 
 from lecture_notes.core.timefmt import clock
-from lecture_notes.course.export.common import BLANK, Course, QuizItem, build_pool, cdata, esc, quiz_items, write_export
+from lecture_notes.course.export.common import BLANK, Course, cdata, esc, write_export
+from lecture_notes.course.export.quiz import QuizItem, build_pool, quiz_items
 
 log = logging.getLogger(__name__)
 

@@ -11,7 +11,8 @@ import xml.etree.ElementTree as ET
 from typing import Iterable, List, Sequence, Tuple
 
 from lecture_notes.core.timefmt import clock
-from lecture_notes.course.export.common import BLANK, QuizItem, esc
+from lecture_notes.course.export.common import BLANK, esc
+from lecture_notes.course.export.quiz import QuizItem
 from lecture_notes.course.export.common import sub_element as _sub
 
 QTI_NS = "http://www.imsglobal.org/xsd/ims_qtiasiv1p2"
