@@ -251,6 +251,13 @@ def _slides_and_transcript(config: BuildConfig, info: MediaInfo, sha: str, trans
     return slides, image_root, transcript
 
 
+# Every module whose code shapes the notes (chapters, titles, overview, summaries, key points): a change in any
+# of them recomputes the cached notes. tests/test_quality_rules.py checks that the notes stage imports nothing
+# from lecture_notes.stages/text/backends outside this list.
+NOTES_CODE = ("stages/chunking", "stages/chapters", "text", "stages/notes", "stages/merge", "stages/chapter_notes",
+              "stages/vocab", "backends")
+
+
 def _notes_stage(config: BuildConfig, info: MediaInfo, sha: str, transcript: Transcript,
                  slides: Sequence[Slide], title: str, cache: StageCache, progress: Progress,
                  extra_key: Any) -> Tuple[LectureNotes, bool]:
@@ -261,8 +268,7 @@ def _notes_stage(config: BuildConfig, info: MediaInfo, sha: str, transcript: Tra
     _, emb_opts = registry.configured(config, "embedder")
     writer_info, notes_opts = registry.configured(config, "notes")
     # Notes depend on most of the text code and the chosen backends; any change there recomputes them.
-    key = make_key("notes", code_hash("stages/chunking", "stages/chapters", "text", "stages/notes", "stages/merge",
-                                      "stages/chapter_notes", "stages/vocab", "backends"), sha, extra_key, config.window, config.embedder_backend, emb_opts,
+    key = make_key("notes", code_hash(*NOTES_CODE), sha, extra_key, config.window, config.embedder_backend, emb_opts,
                    config.notes_backend, notes_opts, title)
     hit, value = cache.get("notes", key)
     if hit:

@@ -245,10 +245,10 @@ def make_chunks(sentences: Sequence[Sentence], slides: Sequence[Slide], window: 
     return chunks
 
 
-def find_chapters(sentences, slides, embedder, *, duration):  # noqa: D103 - documented in chapters.py
+def find_chapters(sentences, slides, embedder, *, duration, params=None):  # noqa: D103 - see chapters.py
     from lecture_notes.stages.chapters import find_chapters as _find
 
-    return _find(sentences, slides, embedder, duration=duration)
+    return _find(sentences, slides, embedder, duration=duration, params=params)
 
 
 find_chapters.__doc__ = "Topic chapters covering [0, duration]; see ``lecture_notes.stages.chapters.find_chapters``."

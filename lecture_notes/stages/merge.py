@@ -1,20 +1,21 @@
 """Merge stage: chunk notes + chapter spans -> LectureNotes (lecture summary, chapters with their notes,
-cross-chunk de-duplication, glossary). Non-generative: the lecture summary is an overview template in lecture order
-('The lecture begins with A. ... The lecture then turns to B. ... Finally, it touches on C.') whose topics are key
-phrases of each section and whose other sentences are compressed transcript sentences; everything else is
-extracted verbatim."""
+cross-chunk de-duplication, glossary). Non-generative: the lecture summary is the overview of ``text.overview``
+(the lecturer's own framing plus one representative sentence per chapter, in lecture order, no template glue);
+everything else is extracted verbatim."""
 from __future__ import annotations
 
 import logging
 import re
 from dataclasses import replace
-from typing import Dict, List, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
 from lecture_notes.text import questions as qt
-from lecture_notes.text.summarize import (_PERSON_RE, centrality, clean_sentence, compress, is_nounish, embedding_keyphrases,
-                        lexical_centrality, mmr_select, sentence_penalty, tighten, words, zscore)
+from lecture_notes.text.overview import DEFAULT_PARAMS as OVERVIEW_DEFAULTS
+from lecture_notes.text.overview import OverviewParams, is_chatter, is_fragment, overview
+from lecture_notes.text.summarize import (centrality, clean_sentence, compress, embedding_keyphrases,
+                                          lexical_centrality, mmr_select, sentence_penalty, words, zscore)
 from lecture_notes.core.types import (Chapter, ChapterSpan, ChunkNotes, GlossaryEntry, LectureNotes, Sentence, Slide, SourceInfo,
                     Transcript)
 
@@ -26,15 +27,7 @@ CHAPTER_SUMMARY_WORDS = 60
 MAX_SENTENCE_WORDS = 25  # longer sentences spend the word budget on one point
 COVERAGE_UNIT = 300.0  # the lecture summary draws one sentence from every chapter piece of at most this length
 MIN_SENTENCE_WORDS = 8  # shorter ones are mostly fragments and asides
-# Overview summary: about WORDS_PER_MINUTE words per lecture minute within [MIN_WORDS, MAX_WORDS]; sections
-# shorter than MIN_SECTION_FRACTION of the lecture (a film clip, a late aside) join their neighbour, so the
-# overview makes four to six moves like a human-written one.
-WORDS_PER_MINUTE = 3.5
-MIN_SUMMARY_WORDS, MAX_SUMMARY_WORDS = 60, 120
-MIN_SECTION_FRACTION = 0.08
-OVERVIEW_SENTENCE_WORDS = 22
-TOPIC_BONUS = 0.6  # per section topic phrase the sentence mentions (units: z-score)
-PERSON_WEIGHT = 3.0  # first/second person density costs this much (units: z-score per pronoun share)
+# Overview length: OverviewParams.words_per_minute words per lecture minute within [min_words, max_words].
 
 
 def _norm(text: str) -> str:
@@ -127,7 +120,11 @@ def _chapter_summary(lec: _Lecture, members: List[int], max_words: int = CHAPTER
     if not members:
         return ""
     s = lec.local_scores(members)
-    pool = [i for i in members if lec.lengths[i] >= 6 and not lec.texts[i].endswith("?")] or members
+    # Classroom chatter, logistics, jokes and fragments never make a chapter summary, even in a chapter of chatter.
+    pool = [i for i in members if lec.lengths[i] >= 6 and not lec.texts[i].endswith("?")
+            and not is_chatter(lec.texts[i]) and not is_fragment(lec.short[i])]
+    if not pool:
+        return ""
     picked = mmr_select(s, lec.emb, max_items=3, max_words=max_words, lengths=lec.lengths, candidates=pool)
     return " ".join(lec.short[i] for i in sorted(picked))
 
@@ -139,15 +136,6 @@ def coverage_spans(spans: Sequence[Tuple[float, float]], unit: float = COVERAGE_
         n = max(1, int(np.ceil((b - a) / unit - 1e-9)))
         out += [(a + (b - a) * i / n, a + (b - a) * (i + 1) / n) for i in range(n)]
     return out
-
-
-def lead_sentence(topics: Sequence[str]) -> str:
-    """Template lead: 'This lecture covers X, Y and Z.' (empty without topics)."""
-    topics = [t for t in topics if t]
-    if not topics:
-        return ""
-    body = topics[0] if len(topics) == 1 else ", ".join(topics[:-1]) + " and " + topics[-1]
-    return f"This lecture covers {body}."
 
 
 def lecture_summary(lec: _Lecture, spans: Sequence[Tuple[float, float]], *, lead: str = "",
@@ -183,105 +171,18 @@ def lecture_summary(lec: _Lecture, spans: Sequence[Tuple[float, float]], *, lead
     return f"{lead} {body}".strip()
 
 
-def summary_words(duration: float) -> int:
+def lecture_overview(lec: _Lecture, spans: Sequence[Tuple[float, float]], end: float,
+                     params: Optional[OverviewParams] = None) -> str:
+    """The overview paragraph (``text.overview``) of a lecture with chapters ``spans``, ``summary_words`` long."""
+    P = params or OVERVIEW_DEFAULTS
+    return overview([s.text for s in lec.sentences], lec.texts, [s.start for s in lec.sentences], lec.score,
+                    lec.emb, spans, end, max_words=summary_words(end, P), params=P)
+
+
+def summary_words(duration: float, params: OverviewParams = OVERVIEW_DEFAULTS) -> int:
     """Overview length in words for a lecture of ``duration`` seconds (about 3.5 words per minute, 60..120)."""
-    return int(min(MAX_SUMMARY_WORDS, max(MIN_SUMMARY_WORDS, round(WORDS_PER_MINUTE * duration / 60.0))))
-
-
-def summary_sections(spans: Sequence[Tuple[float, float]], duration: float,
-                     min_fraction: float = MIN_SECTION_FRACTION) -> List[Tuple[float, float]]:
-    """Chapters as overview sections: a chapter shorter than ``min_fraction`` of the lecture joins its shorter
-    neighbour (the first/last one joins the next/previous), repeatedly, so every section is a real move."""
-    out = [[float(a), float(b)] for a, b in spans]
-    while len(out) > 1:
-        short = [j for j, (a, b) in enumerate(out) if b - a < min_fraction * duration]
-        if not short:
-            break
-        j = min(short, key=lambda k: out[k][1] - out[k][0])
-        if j == 0 or (j < len(out) - 1 and out[j + 1][1] - out[j + 1][0] < out[j - 1][1] - out[j - 1][0]):
-            out[j + 1][0] = out[j][0]
-        else:
-            out[j - 1][1] = out[j][1]
-        del out[j]
-    return [(a, b) for a, b in out]
-
-
-_MOVES = ("The lecture begins with {}.", "The lecture then turns to {}.", "Next, it discusses {}.",
-          "Finally, it touches on {}.")
-
-
-def overview_move(k: int, n: int, topic: str) -> str:
-    """Template sentence introducing section ``k`` of ``n`` in lecture order ('' without a topic)."""
-    if not topic:
-        return ""
-    if n == 1:
-        return f"The lecture is about {topic}."
-    move = _MOVES[0] if k == 0 else _MOVES[3] if k == n - 1 else _MOVES[1] if k == 1 else _MOVES[2]
-    return move.format(topic)
-
-
-def _section_topic(lec: _Lecture, members: List[int], embedder, used: List[str], lecture_text: str,
-                   title: str = "") -> str:
-    """The section's key phrase: a slide title when the chapter has one, else the best section phrase (near both
-    the section and the whole lecture) that names a thing and is not part of an earlier section's topic."""
-    if title:
-        # "Topic (cont.)" continues an earlier slide: the same topic must not open two moves of the overview.
-        title = re.sub(r"\s*[\(\[]?\b(?:cont(?:inued|'d|\.)?|part\s+\d+)[\)\]]?\s*$", "", title, flags=re.I).strip()
-        phrase = _title_as_phrase(title, " ".join(lec.texts)) if title else ""
-        if phrase and phrase.lower() not in used:
-            return phrase
-    centre = _unit(lec.emb[members].mean(0)) + _unit(lec.emb[lec.idx].mean(0))
-    for p in embedding_keyphrases([lec.texts[i] for i in members], embedder, top=6, doc_vec=_unit(centre)):
-        low = p.lower()
-        if is_nounish(p, lecture_text) and not any(low in u or u in low for u in used):
-            # A sentence-initial capital is not a name: keep it only when the lecture capitalises it mid-sentence.
-            first = p.split()[0]
-            if first[:1].isupper() and sum(c.isupper() for c in first) == 1 and \
-                    not re.search(r"[a-z,;]\s+" + re.escape(first) + r"\b", " ".join(lec.texts)):
-                p = first.lower() + p[len(first):]
-            return p
-    return ""
-
-
-def overview_summary(lec: _Lecture, sections: Sequence[Tuple[float, float]], embedder, *, max_words: int,
-                     titles: Sequence[str] = ()) -> str:
-    """Whole-lecture overview: for every section in order a template move over its topic phrase, then (word budget
-    permitting, best sections first) its most central compressed sentence, preferring third-person sentences that
-    mention the topic. ``titles`` (per section, may be empty) are slide titles to use as topics."""
-    lecture_text = " ".join(lec.texts).lower()
-    used: List[str] = []
-    parts: List[Tuple[str, Tuple[float, int, str]]] = []
-    for k, (a, b) in enumerate(sections):
-        members = lec.within(a, b, last=k == len(sections) - 1)
-        if len(members) < 5:
-            continue
-        topic = _section_topic(lec, members, embedder, used, lecture_text, titles[k] if k < len(titles) else "")
-        if topic:
-            used.append(topic.lower())
-        s = lec.local_scores(members)
-        best = (-np.inf, -1, "")
-        for i in members:
-            t = tighten(lec.short[i], OVERVIEW_SENTENCE_WORDS)
-            n = len(t.split()) if t else 0
-            if n < 7 or t.endswith("?"):
-                continue
-            sc = s[i] - PERSON_WEIGHT * len(_PERSON_RE.findall(t)) / n + TOPIC_BONUS * (topic.lower() in t.lower())
-            if sc > best[0]:
-                best = (float(sc), i, t)
-        parts.append((topic, best))
-    moves = [overview_move(k, len(parts), topic) for k, (topic, _) in enumerate(parts)]
-    total = sum(len(m.split()) for m in moves)
-    chosen = set()
-    for k in sorted(range(len(parts)), key=lambda k: -parts[k][1][0]):
-        sc, i, text = parts[k][1]
-        if i >= 0 and total + len(text.split()) <= max_words:
-            chosen.add(k)
-            total += len(text.split())
-    out: List[str] = []
-    for k, (_, (_, _, text)) in enumerate(parts):
-        out += [moves[k]] if moves[k] else []
-        out += [text] if k in chosen else []
-    return " ".join(out)
+    P = params
+    return int(min(P.max_words, max(P.min_words, round(P.words_per_minute * duration / 60.0))))
 
 
 def build_glossary(lec: _Lecture, max_entries: int = 40) -> List[GlossaryEntry]:
@@ -311,7 +212,7 @@ def _in(t: float, a: float, b: float, last: bool) -> bool:
 
 def merge_notes(chunk_notes: Sequence[ChunkNotes], chapters: Sequence[ChapterSpan], sentences: Sequence[Sentence],
                 slides: Sequence[Slide], embedder, *, title: str, source: SourceInfo, transcript: Transcript,
-                created: str = "", lead: bool = True) -> LectureNotes:
+                created: str = "", lead: bool = True, overview_params=None) -> LectureNotes:
     """Assemble LectureNotes: de-duplicated chunk notes, chapters carrying the key points, questions and slides
     inside their span plus an extractive chapter summary, a lecture overview (template moves over section topics
     plus compressed central sentences, ``summary_words`` long; ``lead=False``: plain extractive summary),
@@ -338,9 +239,7 @@ def merge_notes(chunk_notes: Sequence[ChunkNotes], chapters: Sequence[ChapterSpa
             qa=tuple(x for x in qas if _in(x.start, span.start, span.end, last)),
             slides=tuple(s for s in slides if _in((s.start + s.end) / 2, span.start, span.end, last))))
     if lead and texts:
-        sections = summary_sections([(c.start, c.end) for c in spans], end)
-        summary = overview_summary(lec, sections, embedder, max_words=summary_words(end),
-                                   titles=[_slide_title(slides, a, b) for a, b in sections])
+        summary = lecture_overview(lec, [(c.start, c.end) for c in spans], end, overview_params)
     else:
         summary = lecture_summary(lec, coverage_spans([(c.start, c.end) for c in spans]))
     glossary = build_glossary(lec)
@@ -351,27 +250,6 @@ def merge_notes(chunk_notes: Sequence[ChunkNotes], chapters: Sequence[ChapterSpa
     return LectureNotes(title=title, source=source, summary=summary, chapters=tuple(out_chapters),
                         chunks=tuple(notes), glossary=tuple(glossary), transcript=transcript, created=created,
                         tags=tuple(phrases[:6]), stats=stats)
-
-
-def _title_as_phrase(title: str, lecture_text: str = "") -> str:
-    """A slide title read as part of a sentence: "What a Vaccine Contains" -> "what a vaccine contains";
-    acronyms, mixed-case words (DNA, mRNA) and names the speaker capitalises mid-sentence keep their case."""
-    words = []
-    for w in title.split():
-        core = re.sub(r"[^A-Za-z]", "", w)
-        name = bool(core) and core[0].isupper() and re.search(r"[a-z,;] " + re.escape(core) + r"\b", lecture_text)
-        keep = bool(name) or (len(core) >= 2 and (core.isupper() or any(c.isupper() for c in core[1:])))
-        words.append(w if keep else w.lower())
-    return " ".join(words).rstrip(":.;")
-
-
-def _slide_title(slides: Sequence[Slide], start: float, end: float) -> str:
-    """Title of the first titled slide of [start, end) (by its midpoint, as chapters take their slides), if it
-    opens the span (shown before the span's midpoint); '' otherwise."""
-    for sl in sorted(slides, key=lambda x: x.start):
-        if start <= (sl.start + sl.end) / 2 < end and sl.start < start + 0.5 * (end - start) and sl.title.strip():
-            return re.sub(r"\s+", " ", sl.title).strip()
-    return ""
 
 
 def _unit(v: np.ndarray) -> np.ndarray:

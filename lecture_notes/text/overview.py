@@ -1,0 +1,253 @@
+"""The whole-lecture overview a student reads first: the lecturer's own framing plus one sentence per chapter.
+
+Built from transcript sentences only (nothing generated):
+
+- **framing**: where the lecturer says what the lecture is about ("Today we will look at...", "What I want to do
+  today is...", "The question for today is..."), sums up ("To summarize, ..."), or defines a central term
+  ("X is defined as...", "what we call X"). Such sentences get a bonus; a preview in the lecturer's voice is
+  turned into the third person ("Today I want to talk about X" -> "The lecture talks about X").
+- **one representative sentence per chapter**: the chapter's most central, content-dense, third-person sentence.
+- **filters**: no fragments (a sentence needs a verb and ``MIN_WORDS`` words, no dangling number or trailing
+  "the/of/and"), no questions, classroom chatter, logistics, greetings or pointing at the board.
+
+Everything is put back in lecture order, within a word budget of about ``words_per_minute`` per lecture minute.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import List, Optional, Sequence, Tuple
+
+import numpy as np
+
+from lecture_notes.text.summarize import _PERSON_RE, _VISUAL_RE, compress, tighten, words
+
+__all__ = ["OverviewParams", "is_fragment", "is_chatter", "framing_score", "third_person_preview", "strip_greeting",
+           "overview", "MIN_WORDS"]
+
+MIN_WORDS = 6
+
+
+@dataclass(frozen=True)
+class OverviewParams:
+    """Overview parameters (defaults chosen leave-one-course-out on the dev lectures, see docs/quality.md)."""
+
+    words_per_minute: float = 3.5
+    min_words: int = 60
+    max_words: int = 120
+    sentence_words: int = 30  # a longer sentence is cut at a clause boundary, or left out
+    framing_bonus: float = 1.5  # z-score units
+    max_framing: int = 1
+    person_weight: float = 3.0  # cost per share of first/second-person words
+    redundancy: float = 0.8  # cosine above which a sentence repeats one already chosen
+    framing_window: float = 0.15  # previews are looked for in this leading fraction of the lecture
+
+
+DEFAULT_PARAMS = OverviewParams()
+
+_GREETING_RE = re.compile(
+    r"^(?:(?:good (?:morning|afternoon|evening)|welcome(?: back)?|hello|hi|hey|okay|ok|alright|all right|so|well|"
+    r"now|right)(?:,?\s*(?:everyone|everybody|all|folks|again|guys|class|to (?:the|our|this) \w+(?: \w+)?))?"
+    r"[,.!;:]*\s+)+",
+    re.I)
+# A preview of the lecture in the lecturer's voice. Group "verb" is what they will do.
+_PREVIEW_RE = re.compile(
+    r"^(?:(?:and )?today,?\s+|in (?:this|today's) (?:lecture|class|session|talk|hour),?\s+|this (?:morning|afternoon)"
+    r",?\s+)?(?:what\s+)?(?:I|we)\s*(?:want to|wanna|would like to|'d like to|am going to|'m going to|are going to|"
+    r"'re going to|will|'ll|shall|plan to|need to)\s+(?:do\s+(?:today\s+)?is\s+(?:to\s+)?)?(?:now\s+)?"
+    r"(?P<verb>talk about|talk a little about|talk a bit about|discuss|look at|look into|consider|examine|turn to|"
+    r"explore|focus on|think about|introduce|review|describe|explain|cover|continue (?:with|our discussion of)|"
+    r"begin (?:with|by (?:talking about|looking at|discussing))|start (?:with|by (?:talking about|looking at|"
+    r"discussing))|spend (?:some|the|a little) (?:time|hour|lecture) (?:on|talking about|discussing|looking at))"
+    r"\s+(?:today\s+)?(?P<rest>.+)$", re.I)
+_THIRD = {"talk about": "talks about", "talk a little about": "talks about", "talk a bit about": "talks about",
+          "discuss": "discusses", "look at": "looks at", "look into": "looks into", "consider": "considers",
+          "examine": "examines", "turn to": "turns to", "explore": "explores", "focus on": "focuses on",
+          "think about": "thinks about", "introduce": "introduces", "review": "reviews", "describe": "describes",
+          "explain": "explains", "cover": "covers"}
+# Said of the lecture as a whole: counts only near the start.
+_PREVIEW_ANY_RE = re.compile(
+    r"\b(?:today(?:'s)? (?:lecture|topic|subject|class)|(?:the|our) (?:topic|subject|theme|question|focus) (?:for|of) "
+    r"(?:today|this (?:lecture|class|hour))|(?:today|in this lecture),? (?:I|we)(?:'ll| will|'re going to| are "
+    r"going to| want to|'d like to| would like to| am going to|'m going to)|what I want to do (?:today|now|in this)|"
+    r"this lecture (?:is|will))", re.I)
+# Summing up and defining: count anywhere.
+_FRAMING_RE = re.compile(
+    r"\b(?:(?:to summari[sz]e|to sum up|in sum|in summary|in conclusion)\b|"
+    r"the (?:main|central|key|basic|big) (?:point|idea|question|argument|claim|lesson) (?:here |today )?is|"
+    r"is defined as|is called|we call|what we call|refers to|is known as|is the idea that|the idea (?:of|that))",
+    re.I)
+_ANAPHOR_RE = re.compile(r"^(?:it|it's|this|that|these|those|they|there|here|he|she|his|her|its|their|which|"
+                         r"such|so|also|then|less|more|same)\b", re.I)
+_RECAP_RE = re.compile(r"\b(?:last time|next time|last week|next week|last lecture|previous lecture)\b", re.I)
+_LOGISTICS_RE = re.compile(
+    r"\b(?:exams?|midterms?|finals? exam|quiz(?:zes)?|homework|problem sets?|assignments?|paper is due|due (?:on|next|"
+    r"this|by)|office hours|section (?:meeting|leaders?)|syllabus|reading (?:for|list)|handouts?|the TAs?|teaching "
+    r"fellows?|grades?|grading|sign[- ]up|email|website|microphone|mic|projector|screen|lights?|the room|the clock|"
+    r"minutes? left|take a break|stretch|see you|have a (?:good|great|nice)|thanks? (?:you|everyone)|questions\?|"
+    r"any questions|raise your hands?|silence|never mind|I forgot|I didn't manage|I'm sorry|excuse me|bless you|"
+    r"laughter|applause|I'll wait|wake up)\b", re.I)
+_JOKE_RE = re.compile(r"\b(?:just kidding|I'm joking|that's a joke|funny|ha ha|haha|I'm kidding)\b", re.I)
+# Finite verbs a transcript sentence shows (no tagger offline): auxiliaries and modals, common irregular pasts and
+# regular "-ed" pasts; a "-s" word counts as a verb only after a subject pronoun or a name ("it seems", "Locke
+# argues"), since plural nouns end in -s too.
+_FINITE_RE = re.compile(
+    r"\b(?:is|are|was|were|am|has|have|had|does|do|did|can|could|will|would|shall|should|may|might|must|"
+    r"\w+'(?:s|re|ve|ll|d|m)|got|made|took|gave|came|went|saw|knew|thought|said|found|told|became|showed|left|felt|"
+    r"brought|began|kept|held|stood|meant|led|ran|wrote|spoke|grew|rose|fell|fought|won|lost|paid|sold|bought|"
+    r"built|sent|spent|put|set|let|get|make|take|give|come|go|see|know|think|say|find|tell|become|show|need|want|"
+    r"seem|mean|depend|exist|remain|include|produce|require|suggest|involve|explain|describe|argue|claim|believe|"
+    r"\w{3,}ed)\b", re.I)
+_NOT_SUBJECT = frozenset("the a an of in on and or to for with by from at as these those many some all two three four "
+                         "few several its their his her our my your other such more most both each every no".split())
+
+
+def _has_s_verb(text: str) -> bool:
+    """A lower-case "-s" word after a possible subject and not followed by "of"/"and"/punctuation ("selection
+    explains why", "it seems"), as opposed to a plural noun ("the four humours of", "problems in organizing")."""
+    toks = re.findall(r"[A-Za-z']+|[,.;:!?]", text)
+    for k in range(1, len(toks)):
+        w = toks[k]
+        if not (w.islower() and len(w) >= 4 and w.endswith("s") and not w.endswith(("ss", "us", "is", "ics"))):
+            continue
+        prev, nxt = toks[k - 1].lower(), (toks[k + 1].lower() if k + 1 < len(toks) else ".")
+        if prev in _NOT_SUBJECT or not prev[:1].isalpha() or nxt in ("of", "and", "or", ",", ".", ";", ":", "!", "?"):
+            continue
+        if prev.endswith(("ing", "ly")) and nxt[:1].isalpha() and not toks[k - 1][:1].isupper():
+            continue
+        return True
+    return False
+_DANGLING_END_RE = re.compile(
+    r"(?:\b(?:the|a|an|of|to|and|or|but|with|for|in|on|at|by|from|that|which|who|as|than|is|are|was|were|be|"
+    r"this|these|those|my|your|our|their|his|her|its|very|so|if|because|like|about|into)|\^|[-=+*/×]|\bx)\s*[.?!]*$",
+    re.I)
+_BAD_CHARS_RE = re.compile(r"\^|\s[x×]\s*\d|\d\s*[x×]\s|=|\.\.\.|--\s*$")
+
+
+def strip_greeting(text: str) -> str:
+    """Drop an opening greeting or filler clause ("Welcome, everyone.", "Good morning, okay, so ...") but keep
+    the sentence it leads into."""
+    t = _GREETING_RE.sub("", text or "").lstrip(" ,;:-")
+    if t and t[0].islower():
+        t = t[0].upper() + t[1:]
+    return t
+
+
+def is_fragment(text: str) -> bool:
+    """True for text that does not stand as a sentence in notes: under ``MIN_WORDS`` words, no verb, a dangling
+    end ("the", "of", a number or operator), formula debris ("2 x 10^"), unbalanced quotes or brackets."""
+    t = (text or "").strip()
+    n = len(words(t))
+    if n < MIN_WORDS or not (_FINITE_RE.search(t) or _has_s_verb(t)):
+        return True
+    if _DANGLING_END_RE.search(t) or _BAD_CHARS_RE.search(t):
+        return True
+    if t.count('"') % 2 or t.count("(") != t.count(")"):
+        return True
+    return bool(re.match(r"^(?:and|but|or|because|which|who|whom|whose|where|when|while|although|though|than|"
+                         r"as well as|of|to)\b", t, re.I))
+
+
+def is_chatter(text: str) -> bool:
+    """True for classroom chatter, logistics, jokes and pointing at the board ("There shouldn't be a silence in the
+    room.", "The midterm is next week.", "As you can see here.")."""
+    t = text or ""
+    return bool(_LOGISTICS_RE.search(t) or _JOKE_RE.search(t) or _VISUAL_RE.search(t) or _RECAP_RE.search(t))
+
+
+def third_person_preview(text: str) -> Optional[str]:
+    """'Today I want to talk about the Stackelberg model.' -> 'The lecture talks about the Stackelberg model.';
+    None when the sentence is not a preview of the lecture."""
+    m = _PREVIEW_RE.match(strip_greeting(text).strip())
+    if not m:
+        return None
+    verb = m.group("verb").lower()
+    rest = m.group("rest").strip()
+    if len(words(rest)) < 2:
+        return None
+    third = _THIRD.get(verb)
+    if third is None:
+        if verb.startswith(("begin", "start")):
+            third = "begins with"
+        elif verb.startswith("continue"):
+            third = "continues with"
+        else:
+            third = "discusses"
+    rest = re.sub(r"^(?:a little bit|a little|a bit|some)\s+(?:about\s+)?", "", rest)
+    rest = re.sub(r"\b(?:with you|for you|today)\b,?\s*", "", rest).strip()
+    return f"The lecture {third} {rest}".rstrip(" ,;:") if rest else None
+
+
+def framing_score(text: str, position: float, window: float = 0.15) -> float:
+    """0..1: how much a sentence frames the lecture - a preview near the start (``position`` = fraction of the
+    lecture elapsed), a summing-up, or the definition of a term."""
+    t = strip_greeting(text)
+    if position <= window and (_PREVIEW_RE.match(t) or _PREVIEW_ANY_RE.search(t)):
+        return 1.0
+    if _FRAMING_RE.search(t):
+        return 1.0 if position <= window else 0.6
+    return 0.0
+
+
+def _candidate(raw: str, cleaned: str, position: float, P: OverviewParams) -> Tuple[Optional[str], float]:
+    """(overview text, framing 0..1) of a transcript sentence, or (None, 0) when it cannot be used."""
+    base = strip_greeting(cleaned)
+    frame = framing_score(base, position, P.framing_window)
+    if frame and position <= P.framing_window:
+        preview = third_person_preview(base)
+        if preview:
+            base = preview
+    text = tighten(compress(base), P.sentence_words)
+    if not text or text.endswith("?") or is_fragment(text) or is_chatter(text):
+        return None, 0.0
+    if not frame and _ANAPHOR_RE.match(text):
+        return None, 0.0  # "This is...", "It's a nice way...": points at something the overview does not show
+    return text, frame
+
+
+def overview(texts: Sequence[str], cleaned: Sequence[str], times: Sequence[float], salience: np.ndarray,
+             emb: np.ndarray, sections: Sequence[Tuple[float, float]], duration: float, *,
+             max_words: int, params: OverviewParams = DEFAULT_PARAMS) -> str:
+    """The overview paragraph. ``texts``/``cleaned``: raw and cleaned transcript sentences, ``times`` their starts,
+    ``salience`` a per-sentence score (z units), ``emb`` unit sentence vectors, ``sections`` the chapters."""
+    P = params
+    n = len(texts)
+    cands: List[Tuple[int, str, float, float]] = []  # (index, text, score, framing)
+    for i in range(n):
+        pos = float(times[i]) / max(duration, 1.0)
+        text, frame = _candidate(texts[i], cleaned[i], pos, P)
+        if text is None:
+            continue
+        m = max(len(text.split()), 1)
+        sc = float(salience[i]) - P.person_weight * len(_PERSON_RE.findall(text)) / m + P.framing_bonus * frame
+        cands.append((i, text, sc, frame))
+    chosen: List[Tuple[int, str]] = []
+    total = 0
+
+    def fits(i: int, text: str) -> bool:
+        if total + len(text.split()) > max_words:
+            return False
+        return all(float(emb[i] @ emb[j]) < P.redundancy for j, _ in chosen)
+
+    framing = sorted((c for c in cands if c[3] > 0), key=lambda c: -c[2])
+    for i, text, _, _ in framing[:P.max_framing]:
+        if fits(i, text):
+            chosen.append((i, text))
+            total += len(text.split())
+    per_section = []
+    for k, (a, b) in enumerate(sections):
+        last = k == len(sections) - 1
+        inside = [c for c in cands if a <= times[c[0]] < b or (last and times[c[0]] >= a)]
+        if inside:
+            per_section.append(max(inside, key=lambda c: c[2]))
+    for i, text, _, _ in sorted(per_section, key=lambda c: -c[2]):
+        if all(i != j for j, _ in chosen) and fits(i, text):
+            chosen.append((i, text))
+            total += len(text.split())
+    for i, text, _, _ in sorted(cands, key=lambda c: -c[2]):  # fill the budget with the best remaining
+        if total >= max_words - MIN_WORDS:
+            break
+        if all(i != j for j, _ in chosen) and fits(i, text):
+            chosen.append((i, text))
+            total += len(text.split())
+    return " ".join(text for _, text in sorted(chosen))
