@@ -270,3 +270,12 @@ def test_device_option_reaches_faster_whisper(tmp_path):
     assert cfg.asr_backend == "faster-whisper" and cfg.options_for("asr")["device"] == "cuda"
     cfg = apply_overrides(BuildConfig(input=Path("a.mp4")), {}).validated()
     assert "device" not in cfg.options_for("asr")  # no --device: the backend picks (CPU here)
+
+
+def test_large_buffers_are_returned_to_the_system():
+    import sys
+
+    from lecture_notes.runtime.memory import return_large_buffers
+
+    assert return_large_buffers() is sys.platform.startswith("linux")
+    assert return_large_buffers() is sys.platform.startswith("linux")  # once per process, idempotent

@@ -22,6 +22,7 @@ from lecture_notes.runtime.cache import StageCache, cached_sha256, code_hash, ma
 from lecture_notes.core.config import BuildConfig
 from lecture_notes.core.errors import InputError, NoAudioError, TranscriptError
 from lecture_notes.core.fsutil import sha256_file
+from lecture_notes.runtime.memory import return_large_buffers
 from lecture_notes.runtime.output import StagingDir, check_target, clean_stale
 from lecture_notes.core.types import LectureNotes, MediaInfo, Slide, SourceInfo, Transcript
 
@@ -390,6 +391,7 @@ def build_notes(config: BuildConfig, progress: Optional[Progress] = None, cancel
         report(stage, done, total)
 
     config = config.validated()
+    return_large_buffers()  # big transient buffers go back to the system: peak RSS does not creep up
     info = media.probe(config.input)
     out_dir = config.output_dir
     check_target(out_dir, config.force)
