@@ -77,7 +77,7 @@ def test_marks_in_html_markdown_and_json(tmp_path):
             '\u201canedjuva.\u201d">adjuvant.</span>') in html
     # 'weak' was unsure: a subtle mark (no slide term or real word close enough to offer as another reading).
     assert '<span class="asr-unsure" title="Speech recognition was unsure of this word">weak</span>' in html
-    assert 'class="asr-unsure-item" title="Speech recognition was unsure of this passage (55% confidence)' in html
+    assert 'class="asr-unsure-item" role="img" title="Speech recognition was unsure of this passage (55% confidence)' in html
     md = (tmp_path / "notes.md").read_text()
     assert "contain an adjuvant. (heard: anedjuva.)" in md
     assert "use a weak (?) and form" in md

@@ -105,7 +105,7 @@ def item_mark_html(confidence: float) -> Markup:
     if confidence >= conf.SHOW:
         return Markup("")
     tip = f"Speech recognition was unsure of this passage ({confidence * 100:.0f}% confidence): check the recording"
-    return Markup(f' <span class="asr-unsure-item" title="{escape(tip)}">?</span>')
+    return Markup(f' <span class="asr-unsure-item" role="img" title="{escape(tip)}" aria-label="{escape(tip)}">?</span>')
 
 
 def item_mark_md(confidence: float) -> str:
