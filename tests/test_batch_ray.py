@@ -227,6 +227,29 @@ def test_driver_killed_its_workers_stop_and_rerun_resumes(course_factory, cluste
     assert st["lecture-1-sorting"] == "skipped" and st["lecture-2-hashing"] == "built" and not _staging(out)
 
 
+def test_worker_never_publishes_once_its_batch_is_gone(course_factory, cluster, tmp_path):
+    """A Ray worker whose batch no longer holds OUT's lock (the driver died on another node) builds but does
+    not publish: the lecture is reported failed and no folder appears."""
+    import logging
+
+    from lecture_notes.course.ray_engine import LectureWorker
+
+    course, out = tmp_path / "course", tmp_path / "out"
+    course_factory.make_media_course(course)
+    out.mkdir()
+    (out / ".batch.lock").write_text("another-batch:token")  # nobody holds it, and not our token
+    worker = ray.remote(LectureWorker).options(num_cpus=1).remote(course_factory.fake_build, logging.WARNING,
+                                                                  str(out / ".batch.lock"), "our-batch:token")
+    cfg = BuildConfig(input=course / "Lecture 1 - Sorting.mp4", out_dir=out / "lecture-1-sorting",
+                      cache_dir=tmp_path / "cache", force=True)
+    try:
+        outcome = ray.get(worker.build.remote(cfg, "lecture-1-sorting"), timeout=120)
+    finally:
+        ray.kill(worker)
+    assert "has stopped; its result is not published" in outcome["error"]
+    assert not (out / "lecture-1-sorting").exists()
+
+
 def test_output_folder_checked_on_every_node(course_factory, cluster, tmp_path):
     """The workers prove OUT is the driver's folder and writable before any lecture starts."""
     from lecture_notes.course.batch import plan_lectures
@@ -258,12 +281,16 @@ def test_cli_ray_engine_unwritable_output_and_bad_options(course_factory, cluste
     blocker = tmp_path / "file"
     blocker.write_text("x")
     res = CliRunner().invoke(group, ["batch", str(course), "-o", str(blocker / "out"), "--engine", "ray", "-q"])
-    assert res.exit_code == 1 and "cannot create output folder" in res.output and "Traceback" not in res.output
+    assert res.exit_code == 1 and str(blocker / "out") in res.output and "-o" in res.output, res.output
+    assert res.output.count("\n") == 1 and "Traceback" not in res.output  # one line with the fix, no hang
     res = CliRunner().invoke(group, ["batch", str(course), "-o", str(tmp_path / "o"), "--address", "auto"])
     assert res.exit_code == 1 and "only apply to --engine ray" in res.output
     res = CliRunner().invoke(group, ["batch", str(course), "-o", str(tmp_path / "o"), "--engine", "ray",
                                      "--num-gpus-per-lecture", "1", "-q"])
     assert res.exit_code == 1 and "no node of the Ray cluster has" in res.output, res.output
+    res = CliRunner().invoke(group, ["batch", str(course), "-o", str(tmp_path / "o"), "--engine", "ray",
+                                     "--device", "cuda", "-q"])  # --device cuda asks each lecture for a GPU
+    assert res.exit_code == 1 and "1 GPU(s)" in res.output, res.output
     assert not (tmp_path / "o" / "lecture-1-sorting").exists()
 
 

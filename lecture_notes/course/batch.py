@@ -426,7 +426,7 @@ def _run_with(engine: Any, course_dir: Path, out_dir: Path, base: BuildConfig, l
                 _write_report(report)
                 emit(BatchEvent("done", lecture=job.slug, result=res))
 
-            if isinstance(engine, LocalEngine):
+            if hasattr(engine, "lock"):
                 engine.lock = lock  # its workers check it before they publish
             engine.run(todo, configs, build_fn, n_jobs, emit, finish)
             _clean_stale(out_dir)  # staging folders of workers that died mid-lecture (retried or failed)

@@ -45,10 +45,19 @@ def _one_line(text: Any) -> str:
 class LectureWorker:
     """Ray actor body: one worker process that builds lectures one at a time with its models kept loaded."""
 
-    def __init__(self, build_fn: Callable, log_level: int) -> None:
+    def __init__(self, build_fn: Callable, log_level: int, lock_path: str = "", token: str = "") -> None:
         from lecture_notes.runtime.model_pool import ModelPool
 
         logging.basicConfig(level=log_level, format="%(levelname)s %(name)s: %(message)s")
+        if lock_path:  # publish only while the batch that started this worker still holds OUT's lock
+            from lecture_notes.course.workers import batch_holds_lock
+            from lecture_notes.runtime.output import set_publish_guard
+
+            def guard() -> None:
+                if not batch_holds_lock(Path(lock_path), token):
+                    raise OutputError("the batch that started this build has stopped; its result is not published")
+
+            set_publish_guard(guard)
         self.build_fn = build_fn
         self.pool = ModelPool()
         self.lectures = 0
@@ -100,6 +109,7 @@ class RayEngine:
     """Runs ``batch`` on a Ray cluster (``address="auto"`` joins a running one; ``None`` starts a local one)."""
 
     name = "ray"
+    lock: Any = None  # the batch's lock on OUT (set by run_batch): workers check it before they publish
 
     def __init__(self, address: Optional[str] = None, *, num_cpus_per_lecture: Optional[float] = None,
                  num_gpus_per_lecture: Optional[float] = None, max_retries: int = 2, log_to_driver: bool = False,
@@ -195,8 +205,10 @@ class RayEngine:
             max_task_retries=self.max_retries)
         level = logging.getLogger().getEffectiveLevel()
 
+        lock_path, token = (str(self.lock.path), self.lock.token) if self.lock is not None else ("", "")
+
         def new_actor():
-            return worker_cls.remote(build_fn, level)
+            return worker_cls.remote(build_fn, level, lock_path, token)
 
         actors = [new_actor() for _ in range(min(n_jobs, len(todo)))]
         idle = list(actors)
