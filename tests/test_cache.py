@@ -1,6 +1,7 @@
 import json
 
-from lecture_notes.runtime.cache import StageCache, cached_sha256, decode, encode, make_key
+from lecture_notes.core.cachekey import make_key
+from lecture_notes.runtime.cache import StageCache, cached_sha256, decode, encode
 from lecture_notes.core.types import Segment, Slide, Transcript, Word
 
 

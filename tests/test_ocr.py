@@ -79,7 +79,7 @@ def test_blank_and_prepare(media_factory):
 def engine():
     import socket
 
-    from lecture_notes.backends import create
+    from lecture_notes.backends.registry import create
 
     def no_network(*a, **k):
         raise AssertionError("RapidOCR tried to use the network")

@@ -43,6 +43,8 @@ class Backend(ABC):
     takes_device: ClassVar[bool] = False  # receives ``--device`` / ``[build] device``
     # Options kept in BuildConfig fields instead (faster-whisper's model is ``--asr-model``): option -> field.
     config_fields: ClassVar[Mapping[str, str]] = {}
+    # Modules besides those of the class hierarchy whose code shapes the output (part of cache keys).
+    cache_modules: ClassVar[Tuple[str, ...]] = ()
     # The option that VALUE sets in a ``--llm/--asr/--vision NAME:VALUE`` spec.
     spec_option: ClassVar[str] = "model"
     # Objects the pipeline hands over at creation (not user options, not part of cache keys).

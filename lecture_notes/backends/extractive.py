@@ -48,6 +48,7 @@ class ExtractiveNoteWriter(NoteWriter):
     name = "extractive"
     generative = False
     Options = ExtractiveOptions
+    cache_modules = ("lecture_notes.text",)
 
     def __init__(self, embedder: Optional[Embedder] = None, *, summary_sentences: int = 4, key_points: int = 6,
                  max_qa: int = 6, mmr_lambda: float = 0.7) -> None:

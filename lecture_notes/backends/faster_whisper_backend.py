@@ -68,6 +68,7 @@ class FasterWhisperTranscriber(Transcriber):
 
     name = "faster-whisper"
     Options = FasterWhisperOptions
+    cache_modules = ("lecture_notes.backends.models_cache",)
     requires = ("faster_whisper", "ctranslate2")
     install = "pip install faster-whisper"
     takes_device = True

@@ -46,6 +46,7 @@ class LLMNoteWriter(NoteWriter):
     generative = True
     name = "llm"
     Options = LLMWriterOptions
+    cache_modules = ("lecture_notes.backends.llm_common", "lecture_notes.prompts")
 
     def __init__(self, *, fallback: Optional[NoteWriter] = None, embedder: Any = None, max_new_tokens: int = 768,
                  context_length: Optional[int] = None, prompt_dir: Any = None, title: str = "",

@@ -44,6 +44,7 @@ class TransformersVisionDescriber(VisionDescriber):
 
     name = "transformers"
     Options = TransformersVisionOptions
+    cache_modules = ("lecture_notes.backends.llm_common", "lecture_notes.prompts")
     requires = ("torch", "transformers")
     install = "pip install torch transformers"
     takes_device = True

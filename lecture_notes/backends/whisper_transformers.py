@@ -50,6 +50,7 @@ class TransformersWhisperTranscriber(Transcriber):
     name = "transformers"
     word_timestamps = False
     Options = TransformersWhisperOptions
+    cache_modules = ("lecture_notes.backends.llm_common",)
     requires = ("torch", "transformers")
     install = "pip install torch transformers"
     takes_device = True

@@ -22,36 +22,7 @@ from lecture_notes.core.fsutil import write_atomic
 
 log = logging.getLogger(__name__)
 
-# Bump when a stage's output format or algorithm changes so old entries are ignored.
-CACHE_VERSION = 1
 _TYPES = {name: obj for name, obj in vars(T).items() if dataclasses.is_dataclass(obj)}
-
-
-_CODE_HASHES: dict = {}
-
-
-def code_hash(*modules: str) -> str:
-    """Hash of the source of the named ``lecture_notes`` modules (e.g. "merge", "backends/extractive"), so a
-    stage's cached result is recomputed when the code that made it changes, not only on a new release."""
-    key = tuple(sorted(modules))
-    if key not in _CODE_HASHES:
-        root = Path(__file__).resolve().parent.parent
-        h = hashlib.sha256()
-        for name in key:
-            for path in sorted(root.glob(name + ".py")) or sorted((root / name).glob("*.py")):
-                h.update(path.name.encode())
-                h.update(path.read_bytes())
-        _CODE_HASHES[key] = h.hexdigest()[:16]
-    return _CODE_HASHES[key]
-
-
-def make_key(*parts: Any) -> str:
-    """Stable hex key from JSON-able parts (stage options, input hash, code version)."""
-    from lecture_notes.core.version import __version__
-
-    # The package version is part of every key: a new release may change any stage's output.
-    blob = json.dumps([CACHE_VERSION, __version__, *parts], sort_keys=True, default=str)
-    return hashlib.sha256(blob.encode("utf-8")).hexdigest()[:32]
 
 
 def encode(obj: Any) -> Any:

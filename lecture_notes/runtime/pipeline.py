@@ -18,7 +18,7 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 from lecture_notes.core.version import __version__
 from lecture_notes.backends import registry
-from lecture_notes.runtime.cache import StageCache, cached_sha256, code_hash, make_key
+from lecture_notes.runtime.cache import StageCache, cached_sha256
 from lecture_notes.core.config import BuildConfig
 from lecture_notes.core.errors import InputError, NoAudioError, TranscriptError
 from lecture_notes.core.fsutil import sha256_file
@@ -89,10 +89,10 @@ def _slides_stage(config: BuildConfig, info: MediaInfo, sha: str, cache: StageCa
     from lecture_notes.stages import ocr
     from lecture_notes.stages import slides as slides_mod
 
-    _, ocr_opts = registry.configured(config, "ocr")
-    code = code_hash("stages/media", "stages/slides", "stages/ocr", "backends/rapidocr_backend")
-    key = make_key("slides", code, sha, config.frame_rate, config.frame_max_side, config.ocr_backend, ocr_opts,
-                   config.vision_backend, registry.configured(config, "vision")[1] if config.vision_backend else {})
+    ocr_info, ocr_opts = registry.configured(config, "ocr")
+    vision_info, vision_opts = registry.configured(config, "vision") if config.vision_backend else (None, {})
+    key = slides_mod.cache_key(sha, frame_rate=config.frame_rate, frame_max_side=config.frame_max_side,
+                               ocr=ocr_info, ocr_options=ocr_opts, vision=vision_info, vision_options=vision_opts)
     hit, value = cache.get("slides", key)
     if hit:
         progress("slides", 1, 1)
@@ -115,7 +115,11 @@ def _slides_stage(config: BuildConfig, info: MediaInfo, sha: str, cache: StageCa
                                            full_res=lambda t: media.frame_at(info.path, t)))
         finally:
             engine.close()
-        slides = _vision_stage(config, slides, work)
+        if vision_info is not None and slides:
+            from lecture_notes.stages.vision import describe_slides
+
+            with registry.create("vision", config.vision_backend, **vision_opts) as describer:
+                slides = describe_slides(slides, describer, work)
 
         def move_images(folder: Path) -> None:
             src = work / "slides"
@@ -154,9 +158,8 @@ def _transcript_stage(config: BuildConfig, info: MediaInfo, sha: str, transcript
         progress("transcript", 1, 1)
         return transcript, False
     prompt = transcribe.slide_prompt(slides) if (config.slide_prompt and slides) else None
-    _, asr_opts = registry.configured(config, "asr")
-    code = code_hash("stages/transcribe", "stages/media", "backends/faster_whisper_backend")
-    key = make_key("transcript", code, sha, config.asr_backend, asr_opts, config.language, prompt)
+    asr_info, asr_opts = registry.configured(config, "asr")
+    key = transcribe.cache_key(sha, asr=asr_info, asr_options=asr_opts, language=config.language, prompt=prompt)
     hit, value = cache.get("transcript", key)
     if hit:
         progress("transcript", 1, 1)
@@ -252,25 +255,20 @@ def _slides_and_transcript(config: BuildConfig, info: MediaInfo, sha: str, trans
     return slides, image_root, transcript
 
 
-# Every module whose code shapes the notes (chapters, titles, overview, summaries, key points): a change in any
-# of them recomputes the cached notes. tests/test_quality_rules.py checks that the notes stage imports nothing
-# from lecture_notes.stages/text/backends outside this list.
-NOTES_CODE = ("stages/chunking", "stages/chapters", "text", "stages/notes", "stages/merge", "stages/chapter_notes",
-              "stages/vocab", "backends")
-
-
 def _notes_stage(config: BuildConfig, info: MediaInfo, sha: str, transcript: Transcript,
-                 slides: Sequence[Slide], title: str, cache: StageCache, progress: Progress,
-                 extra_key: Any) -> Tuple[LectureNotes, bool]:
+                 slides: Sequence[Slide], title: str, cache: StageCache, progress: Progress) -> Tuple[LectureNotes, bool]:
     from lecture_notes.stages import chunking
     from lecture_notes.stages import merge
     from lecture_notes.stages import notes as notes_mod
 
-    _, emb_opts = registry.configured(config, "embedder")
+    emb_info, emb_opts = registry.configured(config, "embedder")
     writer_info, notes_opts = registry.configured(config, "notes")
-    # Notes depend on most of the text code and the chosen backends; any change there recomputes them.
-    key = make_key("notes", code_hash(*NOTES_CODE), sha, extra_key, config.window, config.embedder_backend, emb_opts,
-                   config.notes_backend, notes_opts, title)
+    # Generative writers fall back to the embedded method per chunk, never crash.
+    generative = writer_info.cls is not None and writer_info.cls.generative
+    fallback_info = registry.lookup("notes", "extractive") if generative else None
+    key = notes_mod.cache_key(sha, transcript=transcript, slides=slides, window=config.window, title=title,
+                              embedder=emb_info, embedder_options=emb_opts, writer=writer_info,
+                              writer_options=notes_opts, fallback=fallback_info)
     hit, value = cache.get("notes", key)
     if hit:
         progress("notes", 1, 1)
@@ -285,9 +283,8 @@ def _notes_stage(config: BuildConfig, info: MediaInfo, sha: str, transcript: Tra
         chunks = chunking.make_chunks(sentences, slides, config.window)
         spans = chunking.find_chapters(sentences, slides, embedder, duration=duration)
         fallback = None
-        if writer_info.cls is not None and writer_info.cls.generative:
-            # Generative writers fall back to the embedded method per chunk, never crash.
-            fallback = registry.create("notes", "extractive", embedder=embedder)
+        if fallback_info is not None:
+            fallback = registry.create("notes", fallback_info.name, embedder=embedder)
             notes_opts.setdefault("fallback", fallback)
         writer = registry.create("notes", config.notes_backend, embedder=embedder, **notes_opts)
         try:
@@ -345,28 +342,6 @@ def _apply_reduce(notes: LectureNotes, reduced: Dict[str, Any]) -> LectureNotes:
                    chapters=tuple(chapters), glossary=glossary)
 
 
-def _vision_stage(config: BuildConfig, slides: Tuple[Slide, ...], image_root: Optional[Path]) -> Tuple[Slide, ...]:
-    """Describe each slide keyframe with a vision-language model, when one is configured."""
-    if not config.vision_backend or not slides or image_root is None:
-        return slides
-    import numpy as np
-    from PIL import Image
-
-    backend = registry.create("vision", config.vision_backend, **registry.configured(config, "vision")[1])
-    out = []
-    try:
-        for s in slides:
-            try:
-                image = np.asarray(Image.open(image_root / s.image_path).convert("RGB"))
-                out.append(replace(s, description=backend.describe(image, ocr_text=s.text).strip()))
-            except (OSError, ValueError) as exc:
-                log.warning("could not describe %s: %s", s.image_path, exc)
-                out.append(s)
-    finally:
-        backend.close()
-    return tuple(out)
-
-
 def _media_href(input_path: Path, out_dir: Path) -> str:
     rel = os.path.relpath(Path(input_path).resolve(), Path(out_dir).resolve())
     return urllib.parse.quote(Path(rel).as_posix())
@@ -422,10 +397,7 @@ def build_notes(config: BuildConfig, progress: Optional[Progress] = None, cancel
         timings["vocab"] = time.perf_counter() - t0
         t0 = time.perf_counter()
         title = _title(config, info, slides)
-        tkey = make_key("t", transcript)  # notes depend on the exact transcript and slides
-        skey = make_key("s", slides)
-        notes, hits["notes"] = _notes_stage(config, info, sha, transcript, slides, title, cache, progress,
-                                            (tkey, skey))
+        notes, hits["notes"] = _notes_stage(config, info, sha, transcript, slides, title, cache, progress)
         # Facts about the source come from this run: a cached result may have been made from a copy of
         # the same recording under another name.
         notes = replace(notes, source=replace(notes.source, path=str(info.path.name), sha256=sha))

@@ -24,11 +24,12 @@ from __future__ import annotations
 import logging
 from collections import deque
 from dataclasses import dataclass, field
-from typing import Iterable, List, Optional, Sequence, Tuple
+from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
 
 import numpy as np
 from PIL import Image
 
+from lecture_notes.core.cachekey import backend_key, code_hash, make_key
 from lecture_notes.core.layout import line_height, text_rows
 from lecture_notes.core.types import Frame, OcrLine, SlideSpan
 
@@ -370,3 +371,16 @@ def split_title(lines: Sequence[OcrLine]) -> Tuple[str, str, float]:
                 title_lines = [first]
     title = " ".join(ln.text.strip() for ln in title_lines)
     return title, text, conf
+
+
+# The slides cache entry holds the result of frames -> slide spans -> OCR -> (optional) slide descriptions.
+_CODE = ("lecture_notes.stages.media", "lecture_notes.stages.slides", "lecture_notes.stages.ocr",
+         "lecture_notes.stages.vision", "lecture_notes.core.layout")
+
+
+def cache_key(sha: str, *, frame_rate: float, frame_max_side: int, ocr: Any, ocr_options: Dict[str, Any],
+              vision: Any = None, vision_options: Optional[Dict[str, Any]] = None) -> str:
+    """Key of the slides stage: the input, the frame sampling, and the OCR and vision backends actually used
+    (``registry.BackendInfo``; ``vision`` None when slides are not described), their options and code."""
+    return make_key("slides", code_hash(*_CODE), sha, frame_rate, frame_max_side, backend_key(ocr), ocr_options,
+                    backend_key(vision), vision_options or {})

@@ -11,9 +11,10 @@ import logging
 import re
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, Callable, Iterable, List, Optional, Sequence, Tuple, TypeVar
+from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple, TypeVar
 
 from lecture_notes.backends.base import Transcriber
+from lecture_notes.core.cachekey import backend_key, code_hash, make_key
 from lecture_notes.core.errors import BackendError
 from lecture_notes.core.types import Segment, Transcript, Word
 
@@ -335,3 +336,11 @@ def slide_prompt(slides: Sequence[Any], max_chars: int = 600) -> str:
             if listed:
                 add(f"{head} {', '.join(listed)}.")
     return " ".join(parts)
+
+
+def cache_key(sha: str, *, asr: Any, asr_options: Dict[str, Any], language: Optional[str],
+              prompt: Optional[str]) -> str:
+    """Key of the transcript stage: the input, the ASR backend actually used (``registry.BackendInfo``), its
+    options and code, the language and the slide prompt."""
+    code = code_hash("lecture_notes.stages.transcribe", "lecture_notes.stages.media")
+    return make_key("transcript", code, sha, backend_key(asr), asr_options, language, prompt)
