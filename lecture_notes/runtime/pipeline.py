@@ -18,6 +18,7 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 from lecture_notes.core.version import __version__
 from lecture_notes.backends import registry
+from lecture_notes.runtime.background import BuildCancelled, cancellable, run_beside  # noqa: F401
 from lecture_notes.runtime.cache import StageCache, cached_sha256
 from lecture_notes.core.config import BuildConfig
 from lecture_notes.core.errors import InputError, NoAudioError, TranscriptError
@@ -41,10 +42,6 @@ class BuildResult:
     files: List[Path]
     cache_hits: Dict[str, bool] = field(default_factory=dict)
     timings: Dict[str, float] = field(default_factory=dict)
-
-
-class BuildCancelled(KeyboardInterrupt):
-    """The build was cancelled (Ctrl-C, or its ``cancel`` event); nothing was written."""
 
 
 def _noop(stage: str, done: float, total: float) -> None:
@@ -189,17 +186,6 @@ def _timed(timings: Dict[str, float], name: str, fn: Callable, *args: Any) -> An
         timings[name] = time.perf_counter() - t0
 
 
-def _lower_thread_priority() -> None:
-    """Let the slides thread (and the decoder/OCR threads it starts, which inherit it) use only the CPU that
-    transcription leaves idle, so running both at once does not slow transcription down."""
-    import threading
-
-    try:
-        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 15)
-    except (AttributeError, OSError):  # not Linux, or not allowed: run at normal priority
-        pass
-
-
 def _slides_and_transcript(config: BuildConfig, info: MediaInfo, sha: str, transcript_path: Optional[Path],
                            cache: StageCache, progress: Progress, timings: Dict[str, float],
                            hits: Dict[str, bool], cancel: Optional[Any] = None
@@ -216,41 +202,12 @@ def _slides_and_transcript(config: BuildConfig, info: MediaInfo, sha: str, trans
         transcript, hits["transcript"] = _timed(timings, "transcript", _transcript_stage, config, info, sha,
                                                 transcript_path, slides, cache, progress)
         return slides, image_root, transcript
-    import threading
-
-    stop = threading.Event()
-    box: Dict[str, Any] = {}
-
-    def checked(stage: str, done: float, total: float) -> None:
-        if stop.is_set():
-            raise BuildCancelled("slides stage cancelled")
-        progress(stage, done, total)
-
-    def background_slides() -> None:
-        _lower_thread_priority()
-        try:
-            box["value"] = _timed(timings, "slides", _slides_stage, config, info, sha, cache, checked)
-        except BaseException as exc:  # handed to the main thread
-            box["error"] = exc
-
     t0 = time.perf_counter()
-    # A daemon thread, never joined on failure: Ctrl-C or an error in transcription must not wait for the
-    # slides (or keep the process alive); the stage stops at its next frame or slide.
-    worker = threading.Thread(target=background_slides, name="slides", daemon=True)
-    worker.start()
-    try:
-        transcript, hits["transcript"] = _timed(timings, "transcript", _transcript_stage, config, info, sha,
-                                                transcript_path, (), cache, progress)
-        while worker.is_alive():
-            worker.join(0.1)
-            if cancel is not None and cancel.is_set():
-                raise BuildCancelled("build cancelled")
-    except BaseException:
-        stop.set()
-        raise
-    if "error" in box:
-        raise box["error"]
-    slides, image_root, hits["slides"] = box["value"]
+    (transcript, hits["transcript"]), (slides, image_root, hits["slides"]) = run_beside(
+        lambda report: _timed(timings, "slides", _slides_stage, config, info, sha, cache, report),
+        lambda: _timed(timings, "transcript", _transcript_stage, config, info, sha, transcript_path, (), cache,
+                       progress),
+        progress, cancel, name="slides")
     timings["slides+transcript"] = time.perf_counter() - t0
     return slides, image_root, transcript
 
@@ -358,12 +315,7 @@ def build_notes(config: BuildConfig, progress: Optional[Progress] = None, cancel
     from lecture_notes.stages import render
     from lecture_notes.stages import transcribe
 
-    report = progress or _noop
-
-    def progress(stage: str, done: float, total: float) -> None:
-        if cancel is not None and cancel.is_set():
-            raise BuildCancelled("build cancelled")
-        report(stage, done, total)
+    progress = cancellable(progress or _noop, cancel)
 
     config = config.validated()
     return_large_buffers()  # big transient buffers go back to the system: peak RSS does not creep up
