@@ -155,11 +155,11 @@ def chapter_grid(base) -> list:
     """Segmentation parameter sets tried (every one is a legal product setting)."""
     from dataclasses import replace
     out = []
-    for blocks in ((90.0, 120.0, 180.0), (120.0, 180.0, 240.0), (180.0, 240.0, 300.0)):
-        for w_cue in (0.5, 1.0):
+    for blocks in ((120.0, 180.0, 240.0), (180.0, 240.0, 300.0)):
+        for w_cue in (0.5, 1.0, 1.5):
             for w_emb in (0.5, 1.0):
                 for L in (350.0, 450.0, 600.0):
-                    for cost in (0.6, 1.0, 1.4):
+                    for cost in (0.3, 0.6, 1.0):
                         out.append(replace(base, blocks=blocks, w_cue=w_cue, w_pause=0.5, w_emb=w_emb, w_lex=0.5,
                                            chapter_seconds=L, boundary_cost=cost, method="dp"))
     return out
@@ -169,9 +169,9 @@ def overview_grid(base) -> list:
     from dataclasses import replace
     out = []
     for wpm in (2.5, 3.5):
-        for fb in (0.5, 1.5):
-            for mf in (1, 2):
-                out.append(replace(base, words_per_minute=wpm, framing_bonus=fb, max_framing=mf))
+        for fb in (1.0, 2.0):
+            for pw in (3.0, 5.0):
+                out.append(replace(base, words_per_minute=wpm, framing_bonus=fb, max_framing=1, person_weight=pw))
     return out
 
 

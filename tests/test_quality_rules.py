@@ -57,6 +57,9 @@ def test_framing_recaps_and_definitions_but_not_plain_sentences():
     "A couple of years later in 1965.",         # no finite verb
     "Calling on the recognition of problems in organizing black feminists.",
     "African Americans gathering together to purchase this advertisement.",
+    "If we want to explain social living and cooperation.",    # subordinate clause only
+    "Tell you a little bit about the idea of this paper.",      # subject cut off
+    "Yeats who had seemed to stand apart from it, against them.".replace(",", ""),
 ])
 def test_fragments_are_rejected(text):
     assert is_fragment(text)
@@ -68,6 +71,7 @@ def test_fragments_are_rejected(text):
     "X-rays pass through soft tissue but are absorbed by bone.",
     "Shirley Chisholm declared her candidacy for president in 1972.",
     "Locke argues that property comes from labour mixed with nature.",
+    "If it can help its relatives to survive, kin selection can favour the trait.",
 ])
 def test_real_sentences_are_not_fragments(text):
     assert not is_fragment(text)
@@ -138,6 +142,9 @@ def test_chapter_summary_leaves_out_chatter():
     ("So that gets us into reciprocal altruism.", "reciprocal altruism"),
     ("Let's look at this.", None),
     ("I want to talk about that later.", None),
+    ("Okay, let's go back to the radio for a second.", None),
+    ("What I want to do in this set of lectures is explain climate sensitivity.", None),
+    ("Let's turn to Plato's theory of Forms.", "Plato's theory of Forms"),
 ])
 def test_announced_topic(sentence, topic):
     assert announced_topic([sentence]) == topic
@@ -173,6 +180,17 @@ def test_chapter_count_comes_from_the_lecture():
     assert n3 == 3 and len(ch5) == 5
     for c, t in zip(ch5[1:], starts5[1:]):
         assert abs(c.start - t) <= 30.0
+
+
+@pytest.mark.parametrize("sentence", [
+    "And finally, I'll mention ocean currents.",
+    "OK, now the second example was hydroboration oxidation.",
+    "Let's turn back to The Norton Anthology and look at the poem.",
+    "Well, what we're about to turn to is Plato's discussion of these issues.",
+    "Let's turn then to their opponents, the anticontagionists.",
+])
+def test_transition_phrases_lecturers_use(sentence):
+    assert C.cue_score(sentence) == 1.0
 
 
 def test_discourse_markers_move_a_boundary_to_the_announcement():

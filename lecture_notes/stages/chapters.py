@@ -86,6 +86,9 @@ _STRONG_CUES = [re.compile(p, re.I) for p in (
     r"\bnext time\b", r"\btoday,? (?:we|I)(?:'re| are|'ll| will| want)\b", r"\bfor today\b",
     r"\b(?:first|firstly|second|secondly|third|thirdly|finally|lastly)\b,",
     r"\bthe (?:basic|main|key|central|big) (?:idea|question|point|problem|issue) (?:here |of |is )",
+    r"^(?:and |so |okay,? |ok,? )*finally\b", r"\bnow,? the (?:second|third|next|last|other|final) (?:example|one|thing|"
+    r"topic|case|point|question|reaction|poem|part)\b", r"\bI(?:'ll| will) (?:now |just |briefly )?mention\b",
+    r"\b(?:turn|go|come) back to\b", r"\blet'?s (?:now )?(?:see|try|do|take)\b",
 )]
 _WEAK_CUES = [re.compile(p, re.I) for p in (
     r"^(?:now|okay|ok|all right|alright|so|well|right)\b[,.]?\s+", r"^(?:but )?(?:just )?what (?:is|was|are|were|does|did)\b",

@@ -144,6 +144,14 @@ def is_fragment(text: str) -> bool:
         return True
     if t.count('"') % 2 or t.count("(") != t.count(")"):
         return True
+    if re.match(r"^(?:if|when|whenever|because|although|though|unless|since|while|whereas|as if|even if)\b", t, re.I) \
+            and "," not in t:
+        return True  # a subordinate clause with no main clause ("If we want to explain social living.")
+    if re.match(r"^(?:tell|wonder|point|say|think|talk|look|see|show|remember|imagine|notice|go)\s+(?:you|me|us|"
+                r"about|at|to|maybe|if|that)\b", t, re.I):
+        return True  # a clause whose subject was cut off ("Tell you a little bit about the idea of this paper.")
+    if re.match(r"^[A-Z][a-z]+ who\b", t) and t.count(",") == 0:
+        return True  # "Yeats who had seemed to stand apart from it."
     return bool(re.match(r"^(?:and|but|or|because|which|who|whom|whose|where|when|while|although|though|than|"
                          r"as well as|of|to)\b", t, re.I))
 

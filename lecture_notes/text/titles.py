@@ -34,7 +34,11 @@ _ANNOUNCE_RES = [re.compile(p, re.I) for p in (
     r"\b(?:called|known as|named)\s+(?P<np>.+)",
 )]
 _BAD_HEAD = frozenset("it this that them these those something anything everything one thing things way bit lot "
-                      "here there what how why question point kind sort".split())
+                      "here there what how why question questions point points kind sort set lecture lectures class "
+                      "course talk today issue issues case cases notice idea ideas stuff part".split())
+# A phrase that opens with a preposition or adverb is not a noun phrase ("back to the radio", "by making a few").
+_BAD_START = frozenset("by in up back against into with for from over out off down through about on at to as "
+                       "than like very really pretty quite making doing getting going".split())
 
 
 def noun_phrase(text: str, max_words: int = 6) -> Optional[str]:
@@ -55,9 +59,14 @@ def noun_phrase(text: str, max_words: int = 6) -> Optional[str]:
     core = _DET_RE.sub("", phrase)
     words = [w.lower() for w in tokenize(core)]
     content = [w for w in words if w not in STOPWORDS and w not in GENERIC_WORDS and len(w) > 2]
-    if not content or (words and words[0] in _BAD_HEAD) or words[-1] in _BAD_HEAD:
+    if not content or (words and (words[0] in _BAD_HEAD or words[0] in _BAD_START)) or words[-1] in _BAD_HEAD:
         return None
-    return core
+    return _strip_possessive(core)
+
+
+def _strip_possessive(phrase: str) -> str:
+    """"Plato's" -> "Plato": a title names the thing, not its owner's case."""
+    return re.sub(r"['\u2019]s$", "", phrase.strip())
 
 
 def announced_topic(sentences: Sequence[str], max_sentences: int = 4) -> Optional[str]:
@@ -79,7 +88,9 @@ def chapter_title(sentences: Sequence[str], background: Sequence[str], used: set
     topic = announced_topic(sentences, announce_window)
     if topic and normalize_term(topic) not in used:
         return _case(topic)
-    phrases: List[str] = tfidf_keyphrases(list(sentences), 6, background=background)
+    phrases: List[str] = [_strip_possessive(p) for p in tfidf_keyphrases(list(sentences), 6, background=background)]
+    phrases = [p for p in dict.fromkeys(phrases) if p and p.split()[0].lower() not in _BAD_START
+               and p.split()[-1].lower() not in _BAD_HEAD]
     multi = [p for p in phrases if len(p.split()) > 1]
     for p in phrases:
         if normalize_term(p) in used:
