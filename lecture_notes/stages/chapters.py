@@ -38,7 +38,7 @@ __all__ = ["find_chapters", "boundary_scores", "cue_score", "ChapterParams", "CH
 
 CHAPTER_SECONDS = 450.0  # length prior: about one chapter per 7-8 minutes of speech
 MIN_CHAPTER_SECONDS = 150.0
-BLOCK_SECONDS = (180.0, 240.0, 300.0)
+BLOCK_SECONDS = (120.0, 180.0, 240.0)
 W_CUE, W_PAUSE, W_EMB, W_LEX, W_SLIDE = 1.0, 0.5, 1.0, 0.5, 2.0
 EDGE_START_S, EDGE_END_S = 60.0, 30.0
 SLIDE_SNAP_S = 10.0

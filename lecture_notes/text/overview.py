@@ -36,7 +36,7 @@ class OverviewParams:
     min_words: int = 60
     max_words: int = 120
     sentence_words: int = 30  # a longer sentence is cut at a clause boundary, or left out
-    framing_bonus: float = 1.5  # z-score units
+    framing_bonus: float = 2.0  # z-score units
     max_framing: int = 1
     person_weight: float = 3.0  # cost per share of first/second-person words
     redundancy: float = 0.8  # cosine above which a sentence repeats one already chosen
@@ -245,13 +245,20 @@ def overview(texts: Sequence[str], cleaned: Sequence[str], times: Sequence[float
     per_section = []
     for k, (a, b) in enumerate(sections):
         last = k == len(sections) - 1
-        inside = [c for c in cands if a <= times[c[0]] < b or (last and times[c[0]] >= a)]
+        inside = sorted((c for c in cands if a <= times[c[0]] < b or (last and times[c[0]] >= a)),
+                        key=lambda c: -c[2])
         if inside:
-            per_section.append(max(inside, key=lambda c: c[2]))
-    for i, text, _, _ in sorted(per_section, key=lambda c: -c[2]):
-        if all(i != j for j, _ in chosen) and fits(i, text):
-            chosen.append((i, text))
-            total += len(text.split())
+            per_section.append(inside)
+    # Every chapter gets a sentence while the budget lasts: best chapters first, and a chapter whose best sentence
+    # does not fit gets its best one that does (among its top few).
+    for inside in sorted(per_section, key=lambda c: -c[0][2]):
+        if any(c[0] == j for c in inside for j, _ in chosen):
+            continue  # the chapter already speaks through its framing sentence
+        for i, text, _, _ in inside[:5]:
+            if fits(i, text):
+                chosen.append((i, text))
+                total += len(text.split())
+                break
     for i, text, _, _ in sorted(cands, key=lambda c: -c[2]):  # fill the budget with the best remaining
         if total >= max_words - MIN_WORDS:
             break
