@@ -108,3 +108,29 @@ def test_registry_knows_what_each_backend_takes():
     assert registry.lookup("notes", "transformers").cls.generative
     assert not registry.lookup("notes", "extractive").cls.generative
     assert "mmr_lambda" in registry.lookup("notes", "extractive").options
+
+
+def test_exporter_plugin_registers_through_the_entry_point_group(tmp_path, monkeypatch, course_factory):
+    """A third-party export format declared in the ``lecture_notes.exporters`` group is used like a built-in."""
+    import importlib.metadata as md
+
+    from lecture_notes.course import export
+
+    (tmp_path / "plain_export.py").write_text(
+        "from pathlib import Path\n"
+        "from lecture_notes.course.export import Exporter\n"
+        "def write(course, dest, *, force, link_base):\n"
+        "    Path(dest).write_text('\\n'.join(l.title for l in course.lectures))\n"
+        "    return Path(dest)\n"
+        "EXPORTER = Exporter('-titles.txt', write)\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    ep = md.EntryPoint(name="titles", value="plain_export:EXPORTER", group=export.ENTRY_POINT_GROUP)
+    real = md.entry_points
+    monkeypatch.setattr(md, "entry_points", lambda group=None, **kw: (
+        md.EntryPoints([ep]) if group == export.ENTRY_POINT_GROUP else real(group=group, **kw)))
+    assert set(export.EXPORT_FORMATS) < set(export.exporters())
+    out = course_factory.make_course_output(tmp_path / "out")
+    dest = export.export_course(out, "titles")
+    assert dest.name.endswith("-titles.txt") and "Sorting Algorithms" in dest.read_text()
+    with pytest.raises(Exception, match="choose from imscc, canvas-qti, moodle-xml, anki, titles"):
+        export.export_course(out, "pdf")

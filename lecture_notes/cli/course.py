@@ -88,8 +88,9 @@ def _engine(name: str, address: Optional[str], cpus: Optional[float], gpus: Opti
 
 
 def register_commands(group: click.Group) -> None:
-    """Add ``batch`` and ``export`` to ``group`` (the lead wires this into cli.main)."""
+    """Add ``batch`` and ``export`` to ``group`` (``lecture_notes.cli`` wires this into ``main``)."""
     from lecture_notes.cli.build import INTERRUPTED, build_options, make_config, progress_enabled, setup_logging
+    from lecture_notes.course.export import exporters
 
     @group.command(epilog=BATCH_EXAMPLES)
     @click.argument("course_dir", type=click.Path(path_type=Path))
@@ -143,9 +144,9 @@ def register_commands(group: click.Group) -> None:
 
     @group.command(epilog=EXPORT_EXAMPLES)
     @click.argument("src", metavar="OUT_DIR", type=click.Path(path_type=Path))
-    @click.option("--to", "fmt", required=True, type=click.Choice(["imscc", "canvas-qti", "moodle-xml", "anki"]),
+    @click.option("--to", "fmt", required=True, type=click.Choice(list(exporters())),
                   help="imscc: Common Cartridge 1.1 course (Moodle, Canvas, ...); canvas-qti: Canvas quiz zip; "
-                       "moodle-xml: Moodle question bank; anki: .apkg deck.")
+                       "moodle-xml: Moodle question bank; anki: .apkg deck; plugins add their own.")
     @click.option("-o", "--output", "dest", type=click.Path(path_type=Path), default=None,
                   help="File to write (default: inside OUT_DIR, named after the course).")
     @click.option("--force", is_flag=True, help="Overwrite the file if it exists.")

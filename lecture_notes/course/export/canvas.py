@@ -80,8 +80,8 @@ def write_canvas(course: Course, zf: SafeZip) -> int:
     return quizzes
 
 
-def export_canvas(course: Course, dest: Path, *, force: bool = False) -> Path:
-    """Write a Canvas QTI zip for ``course`` at ``dest`` (atomically)."""
+def export_canvas(course: Course, dest: Path, *, force: bool = False, link_base: str = "") -> Path:
+    """Write a Canvas QTI zip for ``course`` at ``dest`` (atomically). ``link_base`` is not used (Canvas links the quizzes itself)."""
     def _write(tmp: Path) -> None:
         with SafeZip(tmp) as zf:
             n = write_canvas(course, zf)

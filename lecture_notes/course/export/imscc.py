@@ -126,8 +126,8 @@ def write_cartridge(course: Course, zf: SafeZip) -> dict:
     return {"lectures": len(modules), "questions": len(bank)}
 
 
-def export_imscc(course: Course, dest: Path, *, force: bool = False) -> Path:
-    """Write ``course`` as an IMS Common Cartridge 1.1 file at ``dest`` (atomically)."""
+def export_imscc(course: Course, dest: Path, *, force: bool = False, link_base: str = "") -> Path:
+    """Write ``course`` as an IMS Common Cartridge 1.1 file at ``dest`` (atomically). ``link_base`` is not used (the cartridge carries the lecture pages)."""
     def _write(tmp: Path) -> None:
         with SafeZip(tmp) as zf:
             counts = write_cartridge(course, zf)

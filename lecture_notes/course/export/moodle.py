@@ -129,7 +129,7 @@ def moodle_xml(course: Course) -> str:
     return "\n".join(out) + "\n"
 
 
-def export_moodle(course: Course, dest: Path, *, force: bool = False) -> Path:
-    """Write a Moodle XML question file for ``course`` at ``dest`` (atomically)."""
+def export_moodle(course: Course, dest: Path, *, force: bool = False, link_base: str = "") -> Path:
+    """Write a Moodle XML question file for ``course`` at ``dest`` (atomically). ``link_base`` is not used (questions carry no links)."""
     text = moodle_xml(course)
     return write_export(dest, force, lambda tmp: tmp.write_text(text, encoding="utf-8"))
