@@ -39,6 +39,9 @@ class Server:
         self.times = []
         self.headers = []
         self.generate = None  # callable(messages) -> text, for the tiny-model mode
+        self.in_flight = 0
+        self.max_in_flight = 0
+        self.lock = threading.Lock()
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -62,10 +65,20 @@ class Server:
                     self._send(404, {"error": {"message": "not found"}})
 
             def do_POST(self):
+                with outer.lock:
+                    outer.in_flight += 1
+                    outer.max_in_flight = max(outer.max_in_flight, outer.in_flight)
+                try:
+                    self._post()
+                finally:
+                    with outer.lock:
+                        outer.in_flight -= 1
+
+            def _post(self):
                 body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
                 outer.bodies.append(body)
                 outer.times.append(time.monotonic())
-                outer.headers.append(dict(self.headers))
+                outer.headers.append({k.lower(): v for k, v in self.headers.items()})
                 action = outer.script.pop(0) if outer.script else ("ok", GOOD)
                 kind, arg = action
                 if kind == "ok":
@@ -118,15 +131,17 @@ def test_scripted_reply_json_mode_auth_and_grounding(server, monkeypatch):
     body = server.bodies[0]
     assert body["model"] == "tiny" and body["response_format"] == {"type": "json_object"}
     assert body["messages"][0]["role"] == "system" and "[5.0-12.0]" in body["messages"][1]["content"]
-    assert server.headers[0]["Authorization"] == "Bearer sk-test"
+    assert server.headers[0]["authorization"] == "Bearer sk-test"
     assert w.context_length == 4096  # from GET /v1/models max_model_len
     assert w.stats()["llm_chunks"] == 1
 
 
-def test_model_discovered_when_not_given(server):
+def test_model_discovered_when_not_given(server, monkeypatch):
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
     w = writer(server.url, model="")
     w.write(CHUNK)
     assert w.model == "tiny" and server.bodies[0]["model"] == "tiny"
+    assert "authorization" not in server.headers[0]  # no key configured: no auth header at all
 
 
 def test_429_honours_retry_after(server):
@@ -190,6 +205,51 @@ def test_write_many_concurrent(server):
     out = w.write_many([CHUNK] * 4)
     assert [n.backend for n in out] == ["openai"] * 4
     assert time.monotonic() - t0 < 1.2  # four 0.4 s replies in parallel, not 1.6 s in sequence
+
+
+def test_429_then_500_then_success_with_backoff(server):
+    """Issue 7: a busy vLLM server answers 429 and then 500 before it succeeds; the writer backs off and the
+    chunk is written by the model, not the fallback."""
+    server.script = [("status", (429, {})), ("status", (500, {})), ("ok", GOOD)]
+    w = writer(server.url, backoff=0.1)
+    assert w.write(CHUNK).backend == "openai"
+    gaps = [b - a for a, b in zip(server.times, server.times[1:])]
+    assert len(server.bodies) == 3 and gaps[0] >= 0.09 and gaps[1] >= 0.19
+    assert w.stats()["llm_errors"] == 0 and w.stats()["llm_fallbacks"] == 0
+
+
+def test_requests_run_concurrently_but_never_above_the_bound(server):
+    server.script = [("slow", 0.3)] * 9
+    w = writer(server.url, concurrency=3)
+    t0 = time.monotonic()
+    out = w.write_many([CHUNK] * 9)
+    elapsed = time.monotonic() - t0
+    assert [n.backend for n in out] == ["openai"] * 9 and len(server.bodies) == 9
+    assert server.max_in_flight == 3  # really concurrent, and never more than `concurrency`
+    assert elapsed < 9 * 0.3 * 0.6  # about three rounds of 0.3 s, not nine
+
+
+def test_without_the_sdk_the_openai_backend_says_how_to_install_it(tmp_path):
+    """Without the optional openai SDK, `--llm openai:URL` fails at once with the install line."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    sample = Path(__file__).resolve().parents[1] / "samples" / "lecture.mp4"
+    code = ("import sys\n"
+            "sys.modules['openai'] = None  # as if the SDK were not installed\n"
+            "from lecture_notes.cli import main\n"
+            f"main(['build', {str(sample)!r}, '-o', {str(tmp_path / 'out')!r}, '--llm', 'openai:http://127.0.0.1:9/v1'])\n")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert proc.returncode != 0 and "Traceback" not in proc.stderr, proc.stderr
+    assert "pip install 'lecture-notes[openai]'" in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
+    assert not (tmp_path / "out").exists()
+    code = ("import sys\nsys.modules['openai'] = None\n"
+            "from lecture_notes.backends.registry import create\n"
+            "create('notes', 'openai', base_url='http://127.0.0.1:9/v1')\n")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert "BackendError: the openai backend needs the openai SDK; install it with pip install " \
+           "'lecture-notes[openai]'" in proc.stderr
 
 
 def test_serving_the_tiny_transformers_model(server, tiny_llm_dir, tmp_path):

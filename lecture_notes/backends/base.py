@@ -9,6 +9,7 @@ whether it ``takes_device`` (``--device``), and ``check()`` for ``doctor``. Back
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import inspect
 import logging
 from abc import ABC, abstractmethod
@@ -71,11 +72,15 @@ class Backend(ABC):
                               f"options: {', '.join(sorted(valid)) or '(none)'}")
 
     @classmethod
-    def missing_dependency(cls) -> str:
-        """Why the backend cannot run here ("" when every module in ``requires`` imports)."""
+    def missing_dependency(cls, *, load: bool = True) -> str:
+        """Why the backend cannot run here ("" when every module in ``requires`` imports). ``load=False`` only
+        looks the modules up (no import: cheap enough for validating a config)."""
         for module in cls.requires:
             try:
-                importlib.import_module(module)
+                if load:
+                    importlib.import_module(module)
+                elif importlib.util.find_spec(module) is None:
+                    return f"{module} is not installed"
             except Exception as exc:  # noqa: BLE001 - any import failure means "not usable here"
                 return f"{module} does not import: {exc}"
         return ""

@@ -1,27 +1,27 @@
 """Note writer on any OpenAI-compatible /v1/chat/completions endpoint (vLLM, llama.cpp server, Ollama, hosted).
 
-Standard library HTTP only (urllib). Retries with exponential backoff on 429, 5xx and connection errors,
-honouring Retry-After; chunks are sent concurrently from a bounded thread pool.
+HTTP goes through the ``openai`` SDK (optional extra: ``pip install 'lecture-notes[openai]'``): its client,
+timeouts, auth and typed errors. Retries stay here, on top of the SDK's typed errors, so the ``max_retries``/
+``backoff``/``max_backoff`` options mean what they say: exponential backoff on 429, 5xx, timeouts, refused
+connections and unreadable bodies, honouring Retry-After. Chunks are sent concurrently, at most
+``concurrency`` requests in flight per lecture.
 """
 from __future__ import annotations
 
 import email.utils
-import json
 import logging
 import os
 import threading
 import time
-import urllib.error
-import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Dict, List, Mapping, Optional, Sequence
 from urllib.parse import urlparse
 
-from lecture_notes.core.errors import BackendError, ConfigError
 from lecture_notes.backends.base import option
 from lecture_notes.backends.llm_writer import LLMNoteWriter, LLMWriterOptions, Messages
 from lecture_notes.core.checks import Check
+from lecture_notes.core.errors import BackendError, ConfigError
 
 log = logging.getLogger(__name__)
 
@@ -89,6 +89,8 @@ class OpenAINoteWriter(LLMNoteWriter):
     name = "openai"
     Options = OpenAIOptions
     spec_option = "base_url"
+    requires = ("openai",)
+    install = "pip install 'lecture-notes[openai]'"
 
     @classmethod
     def validate_options(cls, options: Mapping[str, Any]) -> None:
@@ -111,6 +113,11 @@ class OpenAINoteWriter(LLMNoteWriter):
                  temperature: float = 0.0, max_new_tokens: int = 768, context_length: Optional[int] = None,
                  tokenizer: Optional[str] = None, extra_body: Optional[Dict[str, Any]] = None,
                  **kwargs: Any) -> None:
+        try:
+            import openai
+        except ImportError:
+            raise BackendError("the openai backend needs the openai SDK; install it with "
+                               "pip install 'lecture-notes[openai]'") from None
         self.base_url = normalize_base_url(base_url)
         self.model = model
         self.api_key_env = api_key_env
@@ -133,6 +140,12 @@ class OpenAINoteWriter(LLMNoteWriter):
             self._tokenizer = AutoTokenizer.from_pretrained(str(tokenizer), local_files_only=True)
         self._setup_lock = threading.Lock()
         self._server_context: Optional[int] = None
+        # The SDK retries nothing itself (max_retries=0): _request owns the retry policy and its options.
+        key = os.environ.get(self.api_key_env or "", "")
+        self._client = openai.OpenAI(base_url=self.base_url, api_key=key or "unused", timeout=self.timeout,
+                                     max_retries=0)
+        # No key configured: no Authorization header at all (local vLLM/Ollama servers need none).
+        self._request_headers = {} if key else {"Authorization": openai.Omit()}
         super().__init__(max_new_tokens=max_new_tokens, context_length=context_length, **kwargs)
 
     # --- LLMNoteWriter hooks ----------------------------------------------------------------------------------
@@ -156,11 +169,15 @@ class OpenAINoteWriter(LLMNoteWriter):
         with ThreadPoolExecutor(max_workers=min(self.concurrency, len(conversations))) as pool:
             return list(pool.map(lambda m: self._one(m, max_new_tokens), conversations))
 
+    def close(self) -> None:
+        """Close the HTTP connections."""
+        self._client.close()
+
     # --- HTTP -------------------------------------------------------------------------------------------------
     def list_models(self, timeout: Optional[float] = None) -> List[Dict[str, Any]]:
-        """GET /models: the model entries the server offers."""
+        """GET /models: the model entries the server offers (as JSON dicts: vLLM adds max_model_len)."""
         data = self._request("GET", "/models", None, timeout=timeout)
-        return list(data.get("data") or [])
+        return list(data.get("data") or []) if isinstance(data, dict) else []
 
     def _ensure_model(self) -> None:
         with self._setup_lock:
@@ -201,50 +218,53 @@ class OpenAINoteWriter(LLMNoteWriter):
         except BackendError as exc:
             return exc
 
-    def _headers(self) -> Dict[str, str]:
-        headers = {"Content-Type": "application/json", "Accept": "application/json"}
-        key = os.environ.get(self.api_key_env or "", "")
-        if key:
-            headers["Authorization"] = f"Bearer {key}"
-        return headers
+    def _send(self, method: str, path: str, body: Optional[Dict[str, Any]], timeout: float) -> Any:
+        """One request through the SDK: the parsed JSON body."""
+        self.requests += 1
+        options = {"timeout": timeout, "headers": self._request_headers}
+        if method == "GET":
+            return self._client.get(path, cast_to=object, options=options)
+        return self._client.post(path, body=body, cast_to=object, options=options)
 
     def _request(self, method: str, path: str, body: Optional[Dict[str, Any]], *,
-                 timeout: Optional[float] = None) -> Dict[str, Any]:
+                 timeout: Optional[float] = None) -> Any:
+        import json
+
+        import openai
+
         url = self.base_url + path
         last = ""
         for attempt in range(self.max_retries + 1):
             delay = min(self.max_backoff, self.backoff * (2 ** attempt))
-            data = json.dumps(body).encode("utf-8") if body is not None else None
-            req = urllib.request.Request(url, data=data, headers=self._headers(), method=method)
             try:
-                self.requests += 1
-                with urllib.request.urlopen(req, timeout=timeout or self.timeout) as resp:
-                    raw = resp.read()
-                try:
-                    return json.loads(raw.decode("utf-8"))
-                except (UnicodeDecodeError, json.JSONDecodeError):
-                    last = f"the response body is not JSON ({raw[:80]!r})"
-            except urllib.error.HTTPError as exc:
-                detail = _error_text(exc)
-                if exc.code == 400 and body is not None and "response_format" in body \
+                data = self._send(method, path, body, timeout or self.timeout)
+                if isinstance(data, (dict, list)):
+                    return data
+                last = f"the response body is not JSON ({str(data)[:80]!r})"
+            except openai.APIStatusError as exc:
+                code, detail = exc.status_code, _error_text(exc)
+                if code == 400 and body is not None and "response_format" in body \
                         and self.json_mode == "auto" and "response_format" in detail.lower():
                     log.info("%s does not support JSON mode; continuing without it", self.base_url)
                     self.json_mode = "off"
                     body = {k: v for k, v in body.items() if k != "response_format"}
                     continue
-                if exc.code == 429 or exc.code >= 500:
-                    last = f"HTTP {exc.code} {detail}".strip()
-                    ra = retry_after_seconds(exc.headers.get("Retry-After") if exc.headers else None)
+                if code == 429 or code >= 500:
+                    last = f"HTTP {code} {detail}".strip()
+                    ra = retry_after_seconds(exc.response.headers.get("Retry-After"))
                     if ra is not None:
                         delay = min(self.max_backoff, ra)
                 else:
                     hint = {401: f"; set the API key in ${self.api_key_env}",
                             403: f"; check the API key in ${self.api_key_env}",
-                            404: "; check the base URL (it usually ends in /v1) and the model name"}.get(exc.code, "")
-                    raise EndpointError(f"{method} {url} failed: HTTP {exc.code} {detail}{hint}") from None
-            except (urllib.error.URLError, ConnectionError, TimeoutError, OSError) as exc:
-                reason = getattr(exc, "reason", exc)
-                last = f"connection failed: {reason}"
+                            404: "; check the base URL (it usually ends in /v1) and the model name"}.get(code, "")
+                    raise EndpointError(f"{method} {url} failed: HTTP {code} {detail}{hint}") from None
+            except openai.APITimeoutError:
+                last = f"connection failed: no answer within {timeout or self.timeout:g} s (timed out)"
+            except openai.APIConnectionError as exc:
+                last = f"connection failed: {_cause(exc)}"
+            except (json.JSONDecodeError, UnicodeDecodeError, openai.APIResponseValidationError) as exc:
+                last = f"the response body is not JSON ({exc})"
             if attempt < self.max_retries:
                 log.warning("%s %s: %s; retry %d/%d in %.1f s", method, url, last, attempt + 1, self.max_retries,
                             delay)
@@ -253,19 +273,25 @@ class OpenAINoteWriter(LLMNoteWriter):
                             f"server is running (lecture-notes doctor tests it)")
 
 
-def _error_text(exc: urllib.error.HTTPError) -> str:
-    try:
-        raw = exc.read()[:600].decode("utf-8", "replace")
-    except Exception:
-        return str(exc.reason or "")
-    try:
-        err = json.loads(raw).get("error")
-        if isinstance(err, dict):
-            return str(err.get("message") or raw)
-        return str(err or raw)
-    except (json.JSONDecodeError, AttributeError):
-        return raw.strip()
+def _cause(exc: BaseException) -> str:
+    """The innermost reason of a connection error ("[Errno 111] Connection refused")."""
+    while exc.__cause__ is not None or exc.__context__ is not None:
+        exc = exc.__cause__ or exc.__context__
+    return str(exc) or type(exc).__name__
 
+
+def _error_text(exc: Any) -> str:
+    """The server's error message from an SDK status error (OpenAI's {"error": {"message": ...}} or plain text)."""
+    body = exc.body
+    if isinstance(body, dict):
+        err = body.get("error", body)
+        if isinstance(err, dict):
+            return str(err.get("message") or err)
+        return str(err)
+    try:
+        return exc.response.text[:600].strip()
+    except Exception:  # noqa: BLE001 - a streamed or closed response
+        return str(exc.message)
 
 def check_endpoint(base_url: str, *, model: str = "", api_key_env: str = "OPENAI_API_KEY",
                    timeout: float = 3.0) -> Check:

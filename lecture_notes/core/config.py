@@ -103,6 +103,10 @@ class BuildConfig:
                 info, opts = registry.configured(self, kind)
                 if info.cls is not None:
                     info.cls.validate_options(opts)
+                    missing = info.cls.missing_dependency(load=False)
+                    if missing:
+                        raise ConfigError(f"the {kind} backend {info.name} cannot run here ({missing}); install it "
+                                          f"with {info.cls.install or 'pip install ' + ' '.join(info.cls.requires)}")
 
     def to_dict(self) -> Dict[str, Any]:
         d = asdict(self)
