@@ -62,7 +62,7 @@ def test_build_with_openai_compatible_server(lecture, tmp_path, monkeypatch):
     spoken = " ".join(s["text"] for s in segs)
     kps = [k for c in notes["chunks"] for k in c["key_points"]]
     assert kps and all(k["text"] in spoken for k in kps)  # the model's grounded quotes made it through
-    assert server.headers and server.headers[0].get("Authorization") == "Bearer sk-test-key"
+    assert server.headers and server.headers[0].get("authorization") == "Bearer sk-test-key"
     assert server.bodies[0]["model"] == "tiny"
     assert (out / "notes.html").is_file()
 
