@@ -125,6 +125,15 @@ def test_overview_reads_as_prose_in_lecture_order():
     assert text.index("kin selection favours") < text.index("Reciprocal altruism")
 
 
+def test_chapter_summary_drops_the_greeting():
+    sents = _lecture(["Welcome, today we will look at how vaccines train the immune system for years.",
+                      "Vaccines train the immune system to recognise a pathogen before an infection.",
+                      "Memory cells from a vaccine answer a second exposure to the pathogen within days."])
+    lec = _Lecture(sents, HashEmbedder())
+    summary = _chapter_summary(lec, lec.within(0.0, 100.0))
+    assert "Welcome" not in summary and "Today we will look at how vaccines train" in summary
+
+
 def test_chapter_summary_leaves_out_chatter():
     sents = _lecture(["There shouldn't be a silence in the room, never mind, I didn't manage to get rid of it."]
                      + [f"In case {k}, punishment keeps subordinate helpers contributing to the group." for k in range(5)])

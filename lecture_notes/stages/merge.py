@@ -13,7 +13,7 @@ import numpy as np
 
 from lecture_notes.text import questions as qt
 from lecture_notes.text.overview import DEFAULT_PARAMS as OVERVIEW_DEFAULTS
-from lecture_notes.text.overview import OverviewParams, is_chatter, is_fragment, overview
+from lecture_notes.text.overview import OverviewParams, is_chatter, is_fragment, overview, strip_greeting
 from lecture_notes.text.summarize import (centrality, clean_sentence, compress, embedding_keyphrases,
                                           lexical_centrality, mmr_select, sentence_penalty, words, zscore)
 from lecture_notes.core.types import (Chapter, ChapterSpan, ChunkNotes, GlossaryEntry, LectureNotes, Sentence, Slide, SourceInfo,
@@ -126,7 +126,7 @@ def _chapter_summary(lec: _Lecture, members: List[int], max_words: int = CHAPTER
     if not pool:
         return ""
     picked = mmr_select(s, lec.emb, max_items=3, max_words=max_words, lengths=lec.lengths, candidates=pool)
-    return " ".join(lec.short[i] for i in sorted(picked))
+    return " ".join(strip_greeting(lec.short[i]) for i in sorted(picked))
 
 
 def coverage_spans(spans: Sequence[Tuple[float, float]], unit: float = COVERAGE_UNIT) -> List[Tuple[float, float]]:
