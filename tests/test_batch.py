@@ -15,7 +15,8 @@ from click.testing import CliRunner
 
 from lecture_notes.course import batch as batch_mod
 from lecture_notes.core.fsutil import natural_key
-from lecture_notes.course.batch import default_jobs, find_media, plan_lectures, run_batch
+from lecture_notes.course.batch import run_batch
+from lecture_notes.course.plan import default_jobs, find_media, plan_lectures
 from lecture_notes.core.config import BuildConfig
 
 TESTS = Path(__file__).resolve().parent

@@ -252,7 +252,7 @@ def test_worker_never_publishes_once_its_batch_is_gone(course_factory, cluster, 
 
 def test_output_folder_checked_on_every_node(course_factory, cluster, tmp_path):
     """The workers prove OUT is the driver's folder and writable before any lecture starts."""
-    from lecture_notes.course.batch import plan_lectures
+    from lecture_notes.course.plan import plan_lectures
 
     course = tmp_path / "course"
     course_factory.make_media_course(course)

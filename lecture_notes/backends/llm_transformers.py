@@ -3,13 +3,13 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import Any, List, Mapping, Optional, Sequence
+from typing import Any, List, Optional, Sequence
 
 from lecture_notes.core.errors import BackendError
 from lecture_notes.backends.llm_common import pick_device, pick_dtype, quantization_config, resolve_model_path
 from lecture_notes.backends.base import option
 from lecture_notes.backends.llm_writer import LLMNoteWriter, LLMWriterOptions, Messages
-from lecture_notes.core.checks import Check
+from lecture_notes.backends.model_files import LocalModelBackend
 
 log = logging.getLogger(__name__)
 
@@ -29,22 +29,11 @@ class TransformersLLMOptions(LLMWriterOptions):
     threads: int = option(0, "torch CPU threads (0 = default)")
 
 
-class TransformersNoteWriter(LLMNoteWriter):
+class TransformersNoteWriter(LocalModelBackend, LLMNoteWriter):
     """Chunk notes from a local causal LM via transformers, with the tokenizer's chat template."""
 
     name = "transformers"
     Options = TransformersLLMOptions
-    requires = ("torch", "transformers")
-    install = "pip install torch transformers"
-    takes_device = True
-
-    @classmethod
-    def check(cls, options: Mapping[str, Any], *, load: bool = True) -> List[Check]:
-        """The model folder is complete and fits the device."""
-        from lecture_notes.backends.model_files import check_model_backend
-
-        checks = super().check(options, load=load)
-        return checks + check_model_backend(cls.kind, options) if checks[-1].ok else checks
 
     def __init__(self, model: str = "", *, device: str = "auto", dtype: str = "auto", load_in_8bit: bool = False,
                  load_in_4bit: bool = False, max_new_tokens: int = 768, temperature: float = 0.0,

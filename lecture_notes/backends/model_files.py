@@ -163,3 +163,19 @@ def check_model_backend(kind: str, options: Mapping[str, Any]) -> List[Check]:
         found.append(check_memory(str(model), str(options.get("device", "auto")), str(options.get("dtype", "auto")),
                                   name=f"{kind} model memory"))
     return found
+
+
+class LocalModelBackend:
+    """Mixin of the backends that load a Hugging Face model folder (or cached id) with transformers: they need
+    torch and transformers, take ``--device``, and ``doctor`` checks their folder and memory. List it first:
+    ``class MyWriter(LocalModelBackend, LLMNoteWriter)``."""
+
+    requires = ("torch", "transformers")
+    install = "pip install torch transformers"
+    takes_device = True
+
+    @classmethod
+    def check(cls, options: Mapping[str, Any], *, load: bool = True) -> List[Check]:
+        """The dependencies, then the model folder is complete and fits the device."""
+        checks = super().check(options, load=load)  # type: ignore[misc]
+        return checks + check_model_backend(cls.kind, options) if checks[-1].ok else checks  # type: ignore[attr-defined]

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import Any, List, Mapping, Optional
+from typing import Any, Optional
 
 import numpy as np
 
 from lecture_notes.core.errors import BackendError
 from lecture_notes.backends.base import VisionDescriber, option
-from lecture_notes.core.checks import Check
+from lecture_notes.backends.model_files import LocalModelBackend
 from lecture_notes.backends.llm_common import PromptLibrary, pick_device, pick_dtype, quantization_config, resolve_model_path
 
 log = logging.getLogger(__name__)
@@ -39,23 +39,12 @@ class TransformersVisionOptions:
     threads: int = option(0, "torch CPU threads (0 = default)")
 
 
-class TransformersVisionDescriber(VisionDescriber):
+class TransformersVisionDescriber(LocalModelBackend, VisionDescriber):
     """Describes a slide keyframe in a sentence or two with a local VLM."""
 
     name = "transformers"
     Options = TransformersVisionOptions
     cache_modules = ("lecture_notes.backends.llm_common", "lecture_notes.prompts")
-    requires = ("torch", "transformers")
-    install = "pip install torch transformers"
-    takes_device = True
-
-    @classmethod
-    def check(cls, options: Mapping[str, Any], *, load: bool = True) -> List[Check]:
-        """The model folder is complete (processor and chat template included) and fits the device."""
-        from lecture_notes.backends.model_files import check_model_backend
-
-        checks = super().check(options, load=load)
-        return checks + check_model_backend(cls.kind, options) if checks[-1].ok else checks
 
     def __init__(self, model: str = "", *, device: str = "auto", dtype: str = "auto", load_in_8bit: bool = False,
                  load_in_4bit: bool = False, max_new_tokens: int = 96, max_sentences: int = 2, max_side: int = 896,

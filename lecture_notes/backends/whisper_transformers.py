@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import Any, Callable, List, Mapping, Optional
+from typing import Any, Callable, List, Optional
 
 import numpy as np
 
 from lecture_notes.core.errors import BackendError
 from lecture_notes.core.types import Segment, Transcript
 from lecture_notes.backends.base import Transcriber, option
-from lecture_notes.core.checks import Check
+from lecture_notes.backends.model_files import LocalModelBackend
 from lecture_notes.backends.llm_common import pick_device, pick_dtype, resolve_model_path
 
 log = logging.getLogger(__name__)
@@ -44,24 +44,13 @@ PIECE = 30 * SR  # Whisper's window
 _SEARCH = 5 * SR  # a piece ends at the quietest moment of its last 5 s
 
 
-class TransformersWhisperTranscriber(Transcriber):
+class TransformersWhisperTranscriber(LocalModelBackend, Transcriber):
     """Whisper (WhisperForConditionalGeneration + processor) with segment timestamps and language detection."""
 
     name = "transformers"
     word_timestamps = False
     Options = TransformersWhisperOptions
     cache_modules = ("lecture_notes.backends.llm_common",)
-    requires = ("torch", "transformers")
-    install = "pip install torch transformers"
-    takes_device = True
-
-    @classmethod
-    def check(cls, options: Mapping[str, Any], *, load: bool = True) -> List[Check]:
-        """The model folder is complete (processor included) and fits the device."""
-        from lecture_notes.backends.model_files import check_model_backend
-
-        checks = super().check(options, load=load)
-        return checks + check_model_backend(cls.kind, options) if checks[-1].ok else checks
 
     def __init__(self, model: str = "", *, device: str = "auto", dtype: str = "auto", language: Optional[str] = None,
                  task: str = "transcribe", num_beams: int = 1, max_new_tokens: Optional[int] = None,

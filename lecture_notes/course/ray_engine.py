@@ -197,7 +197,7 @@ class RayEngine:
     def run(self, todo: List[Any], configs: Dict[str, Any], build_fn: Callable, n_jobs: int, emit: Callable,
             finish: Callable[[Any, Dict[str, Any]], None]) -> None:
         """Build ``todo`` on a pool of ``n_jobs`` actors; ``finish(job, outcome)`` as each one ends."""
-        from lecture_notes.course.batch import BatchEvent
+        from lecture_notes.course.plan import BatchEvent
 
         ray = self.ray
         worker_cls = ray.remote(LectureWorker).options(
