@@ -186,8 +186,9 @@ def main() -> int:
         if not video.exists():
             subprocess.run([sys.executable, str(ROOT / "samples" / "make_sample.py"), str(video),
                             "--minutes", str(args.minutes), "--fps", str(args.fps)], check=True, cwd=ROOT)
-        script = video.with_suffix(".truth.json")
-        truth = json.loads(script.read_text())["script"] if script.exists() else None
+    script = video.with_suffix(".truth.json")  # samples/make_sample.py writes the spoken script there
+    if script.exists() and "script" in json.loads(script.read_text()):
+        truth = json.loads(script.read_text())["script"]
     print(f"benchmark on {video.name}; {os.cpu_count()} CPUs, load average {load()} before (shared machine: "
           f"other jobs run beside it, so seconds are noisy and the ratios of this one run are what counts)")
     sizes = [int(x) for x in args.batch_sizes.split(",")]
