@@ -479,3 +479,113 @@ def test_definition_distractors_one_per_meaning(course_factory, tmp_path):
         seen.update(wrong)
         assert "memory cells" not in wrong  # a named term is not a definition
     assert any("small organ" in w for w in seen) and any("forwards packets" in w for w in seen)
+
+
+# -- item 18: a transcript alone is a lecture ---------------------------------------------------------
+LECTURE_VTT = """WEBVTT
+
+00:00:01.000 --> 00:00:06.000
+Today we talk about the immune system and how vaccines train it.
+
+00:00:06.000 --> 00:00:12.000
+An antigen is a molecule, usually a protein, that the immune system recognises as foreign.
+
+00:00:12.000 --> 00:00:18.000
+A vaccine is a harmless copy of a pathogen that trains the immune system before an infection.
+
+00:00:18.000 --> 00:00:25.000
+Antibodies are proteins that bind to one specific antigen and mark it for destruction.
+
+00:00:25.000 --> 00:00:33.000
+The second response comes faster because memory cells persist after the first infection.
+
+00:00:33.000 --> 00:00:40.000
+Herd immunity protects newborn babies, because the virus cannot find enough people to spread through.
+"""
+
+
+def _html_media(html_text):
+    doc = etree.fromstring(html_text, etree.HTMLParser())
+    return doc.xpath("//video|//audio"), [a.get("href") for a in doc.xpath("//a[contains(@class, 'ts')]")]
+
+
+def test_build_from_transcript_alone(tmp_path):
+    import json
+
+    vtt = tmp_path / "Immunity 101.en.vtt"
+    vtt.write_text(LECTURE_VTT)
+    out = tmp_path / "notes"
+    res = _run_cli(["build", str(vtt), "-o", str(out)], tmp_path)
+    assert res.exit_code == 0, res.output
+    notes = json.loads((out / "notes.json").read_text())
+    assert notes["source"]["path"] == vtt.name and notes["title"] == "Immunity 101"
+    assert any("antigen" in s["text"] for s in notes["transcript"])
+    assert notes["chapters"] and (out / "notes.md").is_file() and (out / "transcript.srt").is_file()
+    media, links = _html_media((out / "notes.html").read_text())
+    assert media == [] and links == [], "no recording: timestamps link nowhere"
+    assert vtt.read_text() == LECTURE_VTT  # the input is never touched
+    # --video: the notes play and seek that recording
+    url = "https://media.example.org/immunity-101.mp4"
+    out2 = tmp_path / "notes2"
+    srt = tmp_path / "lecture.srt"
+    srt.write_text("1\n00:00:01,000 --> 00:00:06,000\nAn antigen is a molecule that the immune system "
+                   "recognises as foreign.\n\n2\n00:00:06,000 --> 00:00:12,000\nA vaccine is a harmless copy of a "
+                   "pathogen that trains the immune system.\n")
+    res = _run_cli(["build", str(srt), "-o", str(out2), "--video", url], tmp_path)
+    assert res.exit_code == 0, res.output
+    media, links = _html_media((out2 / "notes.html").read_text())
+    assert [m.get("src") for m in media] == [url]
+    assert links and all(h.startswith(url + "#t=") for h in links)
+    # a JSON transcript works as well
+    j = tmp_path / "talk.json"
+    j.write_text(json.dumps([{"start": 0, "end": 6, "text": "An antigen is a molecule that the body sees as "
+                                                           "foreign and attacks."}]))
+    res = _run_cli(["build", str(j), "-o", str(tmp_path / "n3")], tmp_path)
+    assert res.exit_code == 0, res.output
+
+
+def test_transcript_input_errors(tmp_path):
+    vtt = tmp_path / "l.vtt"
+    vtt.write_text(LECTURE_VTT)
+    _one_line_error(_run_cli(["build", str(tmp_path / "missing.vtt")], tmp_path), "missing.vtt", "not found")
+    _one_line_error(_run_cli(["build", str(vtt), "--transcript", str(vtt), "-o", str(tmp_path / "o")], tmp_path),
+                    "already a transcript")
+    _one_line_error(_run_cli(["build", str(vtt), "--video", "javascript:alert(1)", "-o", str(tmp_path / "o")],
+                             tmp_path), "--video")
+    bad = tmp_path / "bad.srt"
+    bad.write_text("1\n00:00:01,000 -> 00:00:02,000\nHello.\n")
+    out = _one_line_error(_run_cli(["build", str(bad), "-o", str(tmp_path / "o")], tmp_path), "bad.srt:")
+    assert "picked up automatically" not in out
+    empty = tmp_path / "empty.vtt"
+    empty.write_text("WEBVTT\n")
+    _one_line_error(_run_cli(["build", str(empty), "-o", str(tmp_path / "o")], tmp_path), "no timed text")
+    assert not (tmp_path / "o").exists()
+
+
+def test_batch_takes_lone_transcripts(tmp_path):
+    import json
+
+    from lecture_notes.course.plan import find_media
+
+    course = tmp_path / "course"
+    (course / "week 2").mkdir(parents=True)
+    (course / "Lecture 1.vtt").write_text(LECTURE_VTT)  # alone: a lecture
+    (course / "Lecture 1.srt").write_text("1\n00:00:01,000 --> 00:00:02,000\nSame lecture.\n")  # same lecture
+    (course / "Lecture 2.mp4").write_text("video")
+    (course / "Lecture 2.vtt").write_text(LECTURE_VTT)  # a sidecar, not a lecture
+    (course / "Lecture 2.de.vtt").write_text(LECTURE_VTT)  # a sidecar too
+    (course / "week 2" / "Lecture 3.en.srt").write_text("1\n00:00:01,000 --> 00:00:06,000\nA vaccine is a "
+                                                         "harmless copy of a pathogen that trains the body.\n")
+    (course / "notes.txt").write_text("not a lecture")
+    rel = [p.relative_to(course).as_posix() for p in find_media(course)]
+    assert rel == ["Lecture 1.vtt", "Lecture 2.mp4", "week 2/Lecture 3.en.srt"]
+    (course / "Lecture 2.mp4").unlink()
+    (course / "Lecture 2.vtt").unlink()
+    (course / "Lecture 2.de.vtt").unlink()
+    res = _run_cli(["batch", str(course), "-o", str(tmp_path / "out"), "-j", "1"], tmp_path)
+    assert res.exit_code == 0, res.output
+    report = json.loads((tmp_path / "out" / "batch.json").read_text())
+    assert [(e["rel"], e["status"]) for e in report["lectures"]] == [("Lecture 1.vtt", "built"),
+                                                                    ("week 2/Lecture 3.en.srt", "built")]
+    for e in report["lectures"]:
+        assert (tmp_path / "out" / e["slug"] / "notes.json").is_file()

@@ -24,6 +24,7 @@ Examples:
   lecture-notes build lecture.mp4 -o notes/ --format md,html
   lecture-notes build talk.m4a --asr-model base --language de
   lecture-notes build lecture.mp4 --transcript lecture.vtt --window 600
+  lecture-notes build lecture.vtt --video https://example.org/lecture.mp4   # captions only
   lecture-notes build lecture.mp4 --template-dir my_templates/ --force
 """
 
@@ -238,18 +239,21 @@ def make_config(input_path: Path, out_dir: Optional[Path], formats: str, window:
 @click.option("--transcript", type=click.Path(path_type=Path), default=None,
               help="Use this .srt/.vtt/.json transcript instead of speech recognition.")
 @click.option("--title", default=None, help="Lecture title (default: the title slide or the file name).")
+@click.option("--video", default=None, metavar="URL",
+              help="Where the notes' timestamps link to (an http(s) URL of the recording, or a path relative to "
+                   "the output folder); useful when INPUT is a transcript.")
 @build_options
 def build(input_path: Path, out_dir: Optional[Path], transcript: Optional[Path], title: Optional[str],
-          formats: str, window: float, asr_model: str, language: Optional[str], template_dir: Optional[Path],
+          video: Optional[str], formats: str, window: float, asr_model: str, language: Optional[str], template_dir: Optional[Path],
           no_cache: bool, force: bool, quiet: bool, verbose: int, **model_opts) -> None:
-    """Build study notes from one lecture video or audio file."""
+    """Build study notes from one lecture video or audio file, or from a transcript alone (.srt, .vtt, .json)."""
     setup_logging(verbose, quiet)
     from lecture_notes.runtime.pipeline import build_notes
 
     bars = StageBars(progress_enabled(quiet))
     try:
         config = make_config(input_path, out_dir, formats, window, asr_model, language, template_dir, no_cache,
-                             force, transcript=transcript, title=title, **model_opts)
+                             force, transcript=transcript, title=title, video=video, **model_opts)
         result = run_interruptible(lambda cancel: build_notes(config, progress=bars, cancel=cancel), bars.close)
     except LectureNotesError as exc:
         bars.close()

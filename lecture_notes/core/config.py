@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any, Dict, Optional, Tuple
@@ -13,6 +14,7 @@ ASR_MODELS = ("tiny.en", "base")
 AUDIO_EXTS = (".mp3", ".m4a", ".wav", ".flac", ".ogg", ".opus", ".aac", ".wma")
 VIDEO_EXTS = (".mp4", ".mkv", ".mov", ".webm", ".avi", ".m4v", ".mpg", ".mpeg", ".wmv", ".flv", ".ts")
 MEDIA_EXTS = AUDIO_EXTS + VIDEO_EXTS
+TRANSCRIPT_EXTS = (".srt", ".vtt", ".json")  # a transcript alone is a lecture too (notes from the captions)
 
 
 def default_cache_dir() -> Path:
@@ -34,6 +36,7 @@ class BuildConfig:
     window: float = 300.0
     transcript: Optional[Path] = None
     sidecar: bool = True  # use a subtitle file found beside the input when no --transcript is given
+    video: Optional[str] = None  # where timestamps link to: an http(s) URL or a path relative to the output folder
     asr_model: str = "tiny.en"
     language: Optional[str] = None
     template_dir: Optional[Path] = None
@@ -88,6 +91,10 @@ class BuildConfig:
             raise ConfigError(f"--template-dir {self.template_dir} is not a folder")
         if self.device not in ("auto", "cpu", "cuda", "mps") and not self.device.startswith("cuda:"):
             raise ConfigError(f"--device {self.device!r} is not valid; use auto, cpu, cuda, cuda:N or mps")
+        if self.video and (re.match(r"^[A-Za-z][A-Za-z0-9+.-]*:", self.video) and not re.match(
+                r"^https?://\S+$", self.video, re.I) or self.video.startswith(("/", "\\")) or "\n" in self.video):
+            raise ConfigError(f"--video {self.video!r} is not an http(s) URL or a path relative to the output "
+                              f"folder; e.g. --video https://example.org/lecture.mp4")
         if not (0.05 <= self.frame_rate <= 5):
             raise ConfigError("frame_rate must be between 0.05 and 5 frames per second")
         checked = replace(self, formats=fmts, window=float(self.window), input=Path(self.input))

@@ -198,7 +198,8 @@ def run_batch(course_dir: Path, out_dir: Path, base_config: BuildConfig, *, jobs
         base = replace(base, formats=base.formats + ("json",))
     lectures = plan_lectures(course_dir, out_dir)
     if not lectures:
-        raise InputError(f"no lecture files found in {course_dir}; expected {', '.join(MEDIA_EXTS[:6])}, ... files")
+        raise InputError(f"no lecture files found in {course_dir}; expected {', '.join(MEDIA_EXTS[:6])}, "
+                         f"... or .vtt/.srt files")
     if out_dir.exists() and not out_dir.is_dir():
         raise OutputError(f"output path {out_dir} is a file; choose a folder with -o")
     if not is_batch_output(out_dir):

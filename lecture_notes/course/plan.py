@@ -19,6 +19,7 @@ REPORT = "batch.json"
 LOCK = ".batch.lock"
 WORKER_MEMORY = 1.5e9  # bytes one worker needs with tiny.en + OCR + MiniLM loaded
 TEMP_SUFFIXES = (".partial", ".part", ".tmp", ".temp", ".crdownload", ".download", ".swp", "~")
+LONE_TRANSCRIPT_EXTS = (".vtt", ".srt")  # a caption file with no recording beside it is a lecture
 # Options that do not change what a build writes: changing them must not trigger a rebuild.
 _NEUTRAL_OPTIONS = ("input", "out_dir", "force", "use_cache", "cache_dir", "cpu_threads")
 
@@ -88,9 +89,28 @@ def is_temporary(name: str) -> bool:
     return name.startswith((".", "~$")) or low.endswith(TEMP_SUFFIXES)
 
 
+def _lone_transcripts(names: List[str]) -> List[str]:
+    """``.vtt``/``.srt`` files with no media file of the same name beside them (those are sidecars): one per
+    lecture name, preferring an untagged file, then English, then ``.vtt``."""
+    from lecture_notes.runtime.inputs import lecture_stem
+
+    media_stems = {Path(n).stem for n in names if Path(n).suffix.lower() in MEDIA_EXTS}
+    best: Dict[str, Tuple[int, int, str]] = {}
+    for n in names:
+        ext, stem = Path(n).suffix.lower(), lecture_stem(n)
+        if ext not in LONE_TRANSCRIPT_EXTS or Path(n).stem in media_stems or stem in media_stems:
+            continue
+        tag = Path(n).stem[len(stem):].lower()
+        rank = (0 if not tag else 1 if tag.startswith(".en") else 2, LONE_TRANSCRIPT_EXTS.index(ext), n)
+        if stem not in best or rank < best[stem]:
+            best[stem] = rank
+    return [r[2] for r in best.values()]
+
+
 def find_media(course_dir: Path, exclude: Optional[Path] = None) -> List[Path]:
-    """Media files under ``course_dir`` in natural order of their relative path, skipping hidden and
-    temporary files/folders and anything inside ``exclude`` (the output folder)."""
+    """Lecture files under ``course_dir`` (media, and ``.vtt``/``.srt`` transcripts that stand alone) in natural
+    order of their relative path, skipping hidden and temporary files/folders and anything inside ``exclude``
+    (the output folder)."""
     course_dir = Path(course_dir)
     if not course_dir.is_dir():
         raise InputError(f"course folder {course_dir} does not exist or is not a folder; pass the folder "
@@ -100,9 +120,9 @@ def find_media(course_dir: Path, exclude: Optional[Path] = None) -> List[Path]:
     for root, dirs, files in os.walk(course_dir):
         rootp = Path(root)
         dirs[:] = [d for d in dirs if not is_temporary(d) and not (ex and (rootp / d).resolve() == ex)]
-        for name in files:
-            if Path(name).suffix.lower() in MEDIA_EXTS and not is_temporary(name):
-                found.append(rootp / name)
+        names = [n for n in files if not is_temporary(n)]
+        found += [rootp / n for n in names if Path(n).suffix.lower() in MEDIA_EXTS]
+        found += [rootp / n for n in _lone_transcripts(names)]
     return sorted(found, key=lambda p: natural_key(p.relative_to(course_dir).as_posix()))
 
 

@@ -11,7 +11,6 @@ import re
 import shutil
 import tempfile
 import time
-import urllib.parse
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
@@ -21,7 +20,7 @@ from lecture_notes.backends import registry
 from lecture_notes.runtime.background import BuildCancelled, cancellable, run_beside  # noqa: F401
 from lecture_notes.runtime.cache import StageCache, cached_sha256
 from lecture_notes.core.config import BuildConfig
-from lecture_notes.core.errors import InputError, NoAudioError, TranscriptError
+from lecture_notes.core.errors import InputError, TranscriptError
 from lecture_notes.core.fsutil import sha256_file
 from lecture_notes.runtime.memory import return_large_buffers
 from lecture_notes.runtime.output import StagingDir, check_target, clean_stale
@@ -73,7 +72,9 @@ def _title(config: BuildConfig, info: MediaInfo, slides: Sequence[Slide]) -> str
         body = slides[0].text.replace(slides[0].title, "", 1).split()
         if len(body) <= 12:
             return slides[0].title
-    stem = re.sub(r"[_\-.]+", " ", Path(config.input).stem).strip()
+    from lecture_notes.runtime.inputs import lecture_stem
+
+    stem = re.sub(r"[_\-.]+", " ", lecture_stem(config.input)).strip()
     return stem[:1].upper() + stem[1:] if stem else "Lecture"
 
 
@@ -147,7 +148,7 @@ def _transcript_stage(config: BuildConfig, info: MediaInfo, sha: str, transcript
         try:
             transcript = load_transcript(transcript_path)
         except TranscriptError as exc:
-            if config.transcript is None:  # found beside the input, not named by the user
+            if config.transcript is None and transcript_path != Path(config.input):  # found beside the input
                 raise TranscriptError(f"{exc} (this subtitle file was picked up automatically because it sits "
                                       f"beside {Path(config.input).name}; fix it, name another with --transcript "
                                       f"FILE, or pass --no-sidecar to transcribe the audio instead)") from None
@@ -299,11 +300,6 @@ def _apply_reduce(notes: LectureNotes, reduced: Dict[str, Any]) -> LectureNotes:
                    chapters=tuple(chapters), glossary=glossary)
 
 
-def _media_href(input_path: Path, out_dir: Path) -> str:
-    rel = os.path.relpath(Path(input_path).resolve(), Path(out_dir).resolve())
-    return urllib.parse.quote(Path(rel).as_posix())
-
-
 def build_notes(config: BuildConfig, progress: Optional[Progress] = None, cancel: Optional[Any] = None
                 ) -> BuildResult:
     """Build study notes for ``config.input`` into ``config.output_dir`` (atomically).
@@ -311,23 +307,17 @@ def build_notes(config: BuildConfig, progress: Optional[Progress] = None, cancel
     ``cancel``: a ``threading.Event``; once set, the build stops at its next progress report with
     `BuildCancelled` and writes nothing.
     """
-    from lecture_notes.stages import media
+    from lecture_notes.runtime.inputs import resolve_input
     from lecture_notes.stages import render
-    from lecture_notes.stages import transcribe
 
     progress = cancellable(progress or _noop, cancel)
 
     config = config.validated()
     return_large_buffers()  # big transient buffers go back to the system: peak RSS does not creep up
-    info = media.probe(config.input)
+    source = resolve_input(config)  # media (probed, sidecar found) or a transcript alone
+    info, transcript_path = source.info, source.transcript
     out_dir = config.output_dir
     check_target(out_dir, config.force)
-    transcript_path = Path(config.transcript) if config.transcript else (
-        transcribe.find_sidecar(config.input) if config.sidecar else None)
-    if transcript_path is not None and not transcript_path.is_file():
-        raise InputError(f"transcript file {transcript_path} does not exist; check the --transcript path")
-    if not info.has_audio and transcript_path is None:
-        raise NoAudioError(f"{info.path.name} has no audio track; give a transcript with --transcript FILE")
     clean_stale(out_dir.parent, max_age_s=6 * 3600)
     staging = StagingDir(out_dir)
     timings: Dict[str, float] = {}
@@ -360,7 +350,7 @@ def build_notes(config: BuildConfig, progress: Optional[Progress] = None, cancel
         t0 = time.perf_counter()
         files = render.render_outputs(notes, staging.path, formats=config.formats,
                                       template_dir=config.template_dir,
-                                      media_href=_media_href(info.path, out_dir), image_root=image_root)
+                                      media_href=source.media_href, image_root=image_root)
         progress("render", 1, 1)
         timings["render"] = time.perf_counter() - t0
         manifest = {"tool": "lecture-notes", "version": __version__, "input": str(info.path.resolve()),

@@ -32,7 +32,8 @@ def _check_file(path: Path) -> None:
         raise InputError(f"input {path} is a folder, not a media file; give a video or audio file inside it")
     if path.suffix.lower() not in MEDIA_EXTS:
         raise InputError(f"unsupported file type {path.suffix or '(no extension)'!r} for {path.name}; "
-                         f"use one of {' '.join(MEDIA_EXTS)} (convert with e.g. ffmpeg -i IN out.mp4)")
+                         f"use one of {' '.join(MEDIA_EXTS)} (convert with e.g. ffmpeg -i IN out.mp4), or a "
+                         f"transcript alone: .srt .vtt .json")
     if not os.access(path, os.R_OK):
         raise InputError(f"cannot read {path}: permission denied; fix with chmod +r or copy the file")
     if path.stat().st_size == 0:
