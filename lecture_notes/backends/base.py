@@ -190,3 +190,13 @@ class VisionDescriber(Backend):
     @abstractmethod
     def describe(self, image: Any, *, ocr_text: str = "") -> str:
         """Return a short description of the image."""
+
+
+class Reranker(Backend):
+    """Scores (query, passage) pairs for search; higher is more relevant."""
+
+    kind = "reranker"
+
+    @abstractmethod
+    def score(self, query: str, passages: Sequence[str]) -> Any:
+        """Return one float per passage."""

@@ -12,4 +12,5 @@ BUILTINS = {
     "notes.transformers": "lecture_notes.backends.llm_transformers:TransformersNoteWriter",
     "notes.openai": "lecture_notes.backends.llm_openai:OpenAINoteWriter",
     "vision.transformers": "lecture_notes.backends.vision_transformers:TransformersVisionDescriber",
+    "reranker.transformers": "lecture_notes.backends.reranker_transformers:TransformersReranker",
 }

@@ -18,7 +18,7 @@ from lecture_notes.core.errors import BackendError
 
 log = logging.getLogger(__name__)
 
-KINDS = ("asr", "ocr", "embedder", "notes", "vision")
+KINDS = ("asr", "ocr", "embedder", "notes", "vision", "reranker")
 ENTRY_POINT_GROUP = "lecture_notes.backends"
 
 

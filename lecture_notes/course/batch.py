@@ -271,12 +271,9 @@ def _run_with(engine: Any, course_dir: Path, out_dir: Path, base: BuildConfig, l
             _clean_stale(out_dir)  # staging folders of workers that died mid-lecture (retried or failed)
         report.elapsed = time.perf_counter() - t_start
         _write_report(report)
-        try:
-            from lecture_notes.course.course_index import write_course_index
+        from lecture_notes.course.course_index import finish_course
 
-            write_course_index(out_dir, report)
-        except LectureNotesError as e:
-            log.warning("course index not written: %s", e)
+        finish_course(out_dir, report)
     return report
 
 

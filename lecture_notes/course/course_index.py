@@ -118,6 +118,24 @@ def _env():
     return env
 
 
+def finish_course(out_dir: Path, report: Any, title: Optional[str] = None) -> None:
+    """What every batch engine runs once its lectures are done: merge the lectures' search indexes into the
+    course search (``search/course.json``) and write the course index pages. Logs, never raises."""
+    from lecture_notes.core.errors import LectureNotesError
+
+    data = report.to_dict() if hasattr(report, "to_dict") else dict(report)
+    try:
+        from lecture_notes.search.course import write_course_search
+
+        write_course_search(Path(out_dir), data.get("lectures", []))
+    except (LectureNotesError, OSError) as e:
+        log.warning("course search index not written: %s", e)
+    try:
+        write_course_index(out_dir, data, title)
+    except LectureNotesError as e:
+        log.warning("course index not written: %s", e)
+
+
 def write_course_index(out_dir: Path, report: Any, title: Optional[str] = None) -> List[Path]:
     """Write index.md, index.html and questions.md for a batch report (BatchReport or its dict)."""
     import jinja2
@@ -125,7 +143,13 @@ def write_course_index(out_dir: Path, report: Any, title: Optional[str] = None) 
     data = report.to_dict() if hasattr(report, "to_dict") else dict(report)
     out_dir = Path(out_dir)
     lectures, terms = collect(out_dir, data.get("lectures", []))
+    from lecture_notes.search.course import html_windows
+    from lecture_notes.search.html import search_data
+
+    search_json = search_data([{"title": lec.title, "href": lec.href, "windows": html_windows(out_dir / lec.slug)}
+                               for lec in lectures if lec.href])
     ctx = {"title": title or data.get("course_title") or out_dir.name, "lectures": lectures, "terms": terms,
+           "search_json": search_json,
            "n_questions": sum(len(lec.questions) for lec in lectures),
            "total_duration": sum(lec.duration for lec in lectures)}
     env = _env()

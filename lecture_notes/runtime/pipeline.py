@@ -353,6 +353,15 @@ def build_notes(config: BuildConfig, progress: Optional[Progress] = None, cancel
                                       media_href=source.media_href, image_root=image_root)
         progress("render", 1, 1)
         timings["render"] = time.perf_counter() - t0
+
+        t0 = time.perf_counter()
+        from lecture_notes.search.stage import write_search_index
+
+        search_files, hits["search"] = write_search_index(
+            notes, staging.path, cache, embedder=config.embedder_backend,
+            embedder_options=registry.configured(config, "embedder")[1])
+        files += search_files
+        timings["search"] = time.perf_counter() - t0
         manifest = {"tool": "lecture-notes", "version": __version__, "input": str(info.path.resolve()),
                     "sha256": sha, "options": config.to_dict(), "created": created,
                     "files": sorted(Path(f).relative_to(staging.path).as_posix() for f in files),

@@ -31,6 +31,7 @@ from lecture_notes.core.timefmt import clock
 from lecture_notes.core.serialize import dumps_notes
 from lecture_notes.stages.subtitles import format_srt, format_vtt
 from lecture_notes.core.types import LectureNotes, Segment, Sentence
+from lecture_notes.search.html import lecture_search_data
 
 log = logging.getLogger(__name__)
 
@@ -244,6 +245,7 @@ def build_context(notes: LectureNotes, media_href: Optional[str], available_imag
         "created_date": notes.created[:10], "tags": [t for t in notes.tags if t.strip()],
         "slide_count": n_slide, "qa_count": sum(len(c.qa) for c in notes.chapters),
         "csp_nonce": secrets.token_urlsafe(16), "csp_media": _csp_source(href),
+        "search_json": lecture_search_data(notes, href or ""),
     }
 
 

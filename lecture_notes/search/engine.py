@@ -1,0 +1,208 @@
+"""Hybrid moment search over one or many lecture indexes.
+
+A query is embedded once (MiniLM) and scored against every unit (transcript windows, slides, chapters, key
+points, glossary entries) both densely (cosine) and lexically (BM25); the two rankings are fused by weighted
+reciprocal rank. Each top unit is then tightened to the sentences inside it that bear the answer (sentence
+cosine plus query-term overlap), overlapping moments of the same lecture are merged, and an optional
+cross-encoder reranks the survivors. All figures were chosen on the development set (benchmarks/qa_eval.py).
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any, Dict, List, Optional, Sequence, Tuple
+
+import numpy as np
+
+from lecture_notes.search.bm25 import BM25
+from lecture_notes.search.index import LectureIndex
+from lecture_notes.search.units import tokens
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class SearchParams:
+    """Knobs of the ranking (defaults tuned on the dev set)."""
+
+    rrf_k: float = 60.0
+    w_dense: float = 1.0
+    w_lex: float = 1.0
+    w_sent: float = 0.5  # weight of the best sentence's rank inside each unit
+    candidates: int = 40  # units tightened per query
+    sent_lex: float = 0.5  # lexical overlap in the sentence score (against cosine)
+    extend: float = 0.85  # neighbours whose score is at least this share of the best sentence's join the moment
+    max_moment_s: float = 40.0
+    merge_gap_s: float = 2.0
+    kind_weight: Tuple[Tuple[str, float], ...] = (("window", 1.0), ("chapter", 0.9), ("slide", 0.9),
+                                                  ("point", 0.8), ("term", 0.8))
+
+
+@dataclass(frozen=True)
+class Moment:
+    """A ranked stretch of one lecture: ``sent`` is the range of its sentences in that lecture."""
+
+    lecture: int  # position in SearchEngine.lectures
+    start: float
+    end: float
+    score: float
+    text: str
+    unit: int  # global unit id it came from
+    s0: int
+    s1: int
+
+
+class SearchEngine:
+    """Search over the lectures given (already loaded). ``embedder`` embeds queries; ``reranker`` is optional."""
+
+    def __init__(self, lectures: Sequence[LectureIndex], embedder: Any, reranker: Any = None,
+                 params: Optional[SearchParams] = None) -> None:
+        self.lectures = list(lectures)
+        self.embedder = embedder
+        self.reranker = reranker
+        self.params = params or SearchParams()
+        self.unit_lec = np.concatenate([np.full(len(x.units), i, np.int32) for i, x in enumerate(self.lectures)]
+                                       or [np.zeros(0, np.int32)])
+        self.units = [u for x in self.lectures for u in x.units]
+        dim = next((x.unit_vecs.shape[1] for x in self.lectures if x.unit_vecs.size), 384)
+        self.unit_vecs = np.concatenate([x.unit_vecs for x in self.lectures if len(x.units)] or
+                                        [np.zeros((0, dim), np.float32)])
+        self.sent_tokens = [[set(tokens(t)) for _, _, t in x.sentences] for x in self.lectures]
+        unit_tokens = [tokens(u.text) for u in self.units]
+        self.bm25 = BM25(unit_tokens)
+        kinds = dict(self.params.kind_weight)
+        self.kind_w = np.array([kinds.get(u.kind, 0.8) for u in self.units], np.float32)
+        # Best sentence of each unit is found through the sentence vectors: keep per-lecture offsets.
+        self._sent_off = np.cumsum([0] + [len(x.sentences) for x in self.lectures])
+        self.sent_vecs = np.concatenate([x.sent_vecs for x in self.lectures if len(x.sentences)] or
+                                        [np.zeros((0, dim), np.float32)])
+
+    # ---- scoring ----------------------------------------------------------------------------------------
+    def embed_query(self, query: str) -> np.ndarray:
+        return np.asarray(self.embedder.embed([query])[0], np.float32)
+
+    def _term_weights(self, qtoks: Sequence[str]) -> Dict[str, float]:
+        return {t: self.bm25.idf(t) for t in set(qtoks)}
+
+    def sentence_scores(self, lec: int, s0: int, s1: int, qv: np.ndarray, weights: Dict[str, float],
+                        cos: Optional[np.ndarray] = None) -> np.ndarray:
+        """Cosine of each sentence in ``s0:s1`` plus its idf-weighted query-term overlap."""
+        if cos is None:
+            base = self._sent_off[lec]
+            cos = self.sent_vecs[base + s0:base + s1] @ qv
+        total = sum(weights.values()) or 1.0
+        toks = self.sent_tokens[lec]
+        lex = np.array([sum(w for t, w in weights.items() if t in toks[i]) / total for i in range(s0, s1)],
+                       np.float32)
+        return cos + self.params.sent_lex * lex
+
+    def rank_units(self, qv: np.ndarray, qtoks: Sequence[str]) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(order of units, fused scores, dense scores)."""
+        p = self.params
+        n = len(self.units)
+        dense = self.unit_vecs @ qv if n else np.zeros(0, np.float32)
+        lex = self.bm25.scores(qtoks) if n else np.zeros(0, np.float32)
+        fused = np.zeros(n, np.float32)
+        for scores, w in ((dense, p.w_dense), (lex, p.w_lex)):
+            if w <= 0 or not n:
+                continue
+            order = np.argsort(-scores, kind="stable")
+            ranks = np.empty(n, np.float32)
+            ranks[order] = np.arange(n, dtype=np.float32)
+            contrib = w / (p.rrf_k + ranks)
+            if scores is lex:
+                contrib[lex <= 0] = 0.0
+            fused += contrib
+        if p.w_sent > 0 and n and len(self.sent_vecs):
+            fused += p.w_sent * self._best_sentence_rrf(qv)
+        fused *= self.kind_w
+        return np.argsort(-fused, kind="stable"), fused, dense
+
+    def _best_sentence_rrf(self, qv: np.ndarray) -> np.ndarray:
+        """Per unit: reciprocal rank of its best sentence among all sentences (max-sim evidence)."""
+        p = self.params
+        cos = self.sent_vecs @ qv
+        order = np.argsort(-cos, kind="stable")
+        ranks = np.empty(len(cos), np.float32)
+        ranks[order] = np.arange(len(cos), dtype=np.float32)
+        rr = 1.0 / (p.rrf_k + ranks)
+        out = np.zeros(len(self.units), np.float32)
+        for g, u in enumerate(self.units):
+            if u.s1 > u.s0:
+                base = self._sent_off[self.unit_lec[g]]
+                out[g] = rr[base + u.s0:base + u.s1].max()
+        return out
+
+    # ---- moments ----------------------------------------------------------------------------------------
+    def tighten(self, g: int, qv: np.ndarray, weights: Dict[str, float], score: float) -> Optional[Moment]:
+        """The answer-bearing sentences of unit ``g``: the best one, plus neighbours that score nearly as well."""
+        p = self.params
+        u, lec = self.units[g], int(self.unit_lec[g])
+        sents = self.lectures[lec].sentences
+        if u.s1 <= u.s0 or u.s1 > len(sents):
+            return None
+        sc = self.sentence_scores(lec, u.s0, u.s1, qv, weights)
+        b = int(np.argmax(sc))
+        lo = hi = b
+        floor = sc[b] * p.extend if sc[b] > 0 else sc[b]
+        while True:
+            grew = False
+            for cand in (lo - 1, hi + 1):
+                if 0 <= cand < len(sc) and sc[cand] >= floor:
+                    s_new, e_new = sents[u.s0 + min(lo, cand)][0], sents[u.s0 + max(hi, cand)][1]
+                    if e_new - s_new <= p.max_moment_s:
+                        lo, hi, grew = min(lo, cand), max(hi, cand), True
+            if not grew:
+                break
+        i, j = u.s0 + lo, u.s0 + hi + 1
+        text = " ".join(t for _, _, t in sents[i:j])
+        return Moment(lec, sents[i][0], sents[j - 1][1], score, text, g, i, j)
+
+    def _merge(self, moments: List[Moment]) -> List[Moment]:
+        """Drop or fold moments that overlap a better one of the same lecture."""
+        kept: List[Moment] = []
+        for m in moments:
+            clash = None
+            for idx, k in enumerate(kept):
+                if k.lecture == m.lecture and m.start <= k.end + self.params.merge_gap_s \
+                        and k.start <= m.end + self.params.merge_gap_s:
+                    clash = idx
+                    break
+            if clash is None:
+                kept.append(m)
+                continue
+            k = kept[clash]
+            lo, hi = min(k.s0, m.s0), max(k.s1, m.s1)
+            sents = self.lectures[k.lecture].sentences
+            if sents[hi - 1][1] - sents[lo][0] <= self.params.max_moment_s and (lo, hi) != (k.s0, k.s1):
+                kept[clash] = Moment(k.lecture, sents[lo][0], sents[hi - 1][1], k.score,
+                                     " ".join(t for _, _, t in sents[lo:hi]), k.unit, lo, hi)
+        return kept
+
+    def search(self, query: str, k: int = 5, qv: Optional[np.ndarray] = None) -> List[Moment]:
+        """The ``k`` best moments for ``query`` (fewer when the lectures are short)."""
+        if not self.units:
+            return []
+        qv = self.embed_query(query) if qv is None else qv
+        qtoks = tokens(query)
+        order, fused, _ = self.rank_units(qv, qtoks)
+        weights = self._term_weights(qtoks)
+        top = [int(g) for g in order[:max(self.params.candidates, k)]]
+        moments = [m for m in (self.tighten(g, qv, weights, float(fused[g])) for g in top) if m is not None]
+        moments = self._merge(moments)
+        if self.reranker is not None and moments:
+            moments = self._rerank(query, moments[:max(20, k)])
+        return moments[:k]
+
+    def _rerank(self, query: str, moments: List[Moment]) -> List[Moment]:
+        """Cross-encoder scores over (query, moment text with its window) replace the fused order."""
+        texts = [self.units[m.unit].text if self.units[m.unit].kind == "window" else m.text for m in moments]
+        scores = np.asarray(self.reranker.score(query, texts), np.float32)
+        order = np.argsort(-scores, kind="stable")
+        return [Moment(**{**moments[i].__dict__, "score": float(scores[i])}) for i in order]
+
+    def display_score(self, fused: float) -> float:
+        """Fused scores on a 0-1 scale (1 = ranked first by every signal)."""
+        p = self.params
+        best = (p.w_dense + p.w_lex + p.w_sent) / (p.rrf_k + 0.0)
+        return round(min(1.0, fused / best), 4) if best > 0 else 0.0
