@@ -199,3 +199,60 @@ def test_course_index_html_has_search_data(course):
     assert {w[0] for w in data["w"]} == {0, 1}
     notes_html = (course["out"] / "lecture-1" / "notes.html").read_text()
     assert 'id="search-box"' in notes_html
+
+
+def _tiny_cross_encoder(folder: Path) -> Path:
+    """A random-weight BERT sequence classifier with one label: plumbing only, never quality."""
+    from transformers import BertConfig, BertForSequenceClassification
+
+    from tiny_models import train_tokenizer
+
+    corpus = [s["text"] for s in json.loads((ROOT / "samples" / "lecture.truth.json").read_text())["sentences"]]
+    import torch
+
+    tok = train_tokenizer(folder, corpus)
+    torch.manual_seed(0)
+    cfg = BertConfig(vocab_size=len(tok), hidden_size=32, num_hidden_layers=1, num_attention_heads=2,
+                     intermediate_size=64, max_position_embeddings=512, num_labels=1, pad_token_id=tok.pad_token_id)
+    BertForSequenceClassification(cfg).save_pretrained(folder)
+    return folder
+
+
+def test_search_with_a_reranker(course, tmp_path):
+    model = _tiny_cross_encoder(tmp_path / "ce")
+    result = _invoke(["search", str(course["out"]), "what do memory B cells do", "-k", "4", "--json",
+                      "--reranker", f"transformers:{model}"])
+    assert result.exit_code == 0, result.output
+    scores = [r["score"] for r in json.loads(result.output)["results"]]
+    assert len(scores) == 4 and all(0 <= s <= 1 for s in scores) and scores == sorted(scores, reverse=True)
+    _one_line_error(_invoke(["search", str(course["out"]), "x", "--reranker", f"transformers:{tmp_path / 'no'}"]),
+                    "does not exist")
+
+
+def test_ask_with_an_llm_keeps_only_supported_claims(course, monkeypatch):
+    import re
+
+    from test_openai_server import Server
+
+    def reply(messages):
+        user = messages[-1]["content"]
+        first = re.search(r"\[1\] (.+)", user).group(1)
+        claim = re.split(r"(?<=[.!?])\s+", first)[0]
+        return json.dumps({"answer": "x", "claims": [{"text": claim, "passages": [1]},
+                                                     {"text": "The moon is made of green cheese.", "passages": [1]}]})
+
+    server = Server()
+    server.generate = reply
+    server.script = [("model", None)] * 10
+    try:
+        monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
+        result = _invoke(["ask", str(course["out"]), "What is a vaccine?", "--json", "--llm",
+                          f"openai:{server.url}", "--llm-model", "tiny"])
+    finally:
+        server.close()
+    assert result.exit_code == 0, result.output
+    obj = json.loads(result.output)
+    assert obj["abstained"] is False and obj["answer"] and "cheese" not in obj["answer"]
+    spoken = " ".join(s["text"] for e in course["lectures"] for s in e["segs"])
+    assert obj["answer"] in spoken and obj["citations"]
+    assert "Passages:" in server.bodies[0]["messages"][-1]["content"]
