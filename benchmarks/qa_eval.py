@@ -173,6 +173,8 @@ def main() -> int:
     ap.add_argument("--sets", default="*", help="glob of set names (default: all)")
     ap.add_argument("--full", action="store_true",
                     help="build full notes for each set (chapters, key points, glossary in the index; slow)")
+    ap.add_argument("--grid", action="store_true",
+                    help="score a small grid of ranking parameters (moments only) instead of the full run")
     ap.add_argument("--fit-abstention", action="store_true",
                     help="fit the abstention coefficients on the dev questions vs the off-topic ones and print them")
     args = ap.parse_args()
@@ -185,6 +187,8 @@ def main() -> int:
 
     embedder = default_embedder()
     sets = sorted(p for p in QA.glob(args.sets) if (p / "queries.json").is_file())
+    if args.grid:
+        return grid(sets, args, embedder, score_qa)
     ours, base_bm25, base_dense = [], [], []
     declined_dev, declined_off, feats_dev, feats_off = [], [], [], []
     for set_dir in sets:
@@ -206,6 +210,37 @@ def main() -> int:
     if args.fit_abstention:
         fit(feats_dev, feats_off)
     table(ours, base_bm25, base_dense, declined_dev, declined_off, args)
+    return 0
+
+
+GRID = [{}, {"w_sent": 0.0}, {"w_sent": 1.0}, {"w_lex": 0.5}, {"w_lex": 1.5}, {"w_dense": 1.5},
+        {"extend": 0.7}, {"extend": 0.95}, {"sent_lex": 0.0}, {"sent_lex": 1.0}, {"max_moment_s": 25.0},
+        {"max_moment_s": 60.0}, {"rrf_k": 20.0}, {"candidates": 15}]
+
+
+def grid(sets, args, embedder, score_qa) -> int:
+    """Moments-only metrics for each parameter variant in GRID (dev set tuning)."""
+    from dataclasses import replace
+
+    from lecture_notes.search.engine import SearchEngine, SearchParams
+
+    loaded = [(json.loads((s / "queries.json").read_text()), load_set_index(s, args.out, embedder, args.full))
+              for s in sets]
+    bm = [baselines(s, args.out, embedder, score_qa) for s in sets]
+    best = {k: max(combine([b["bm25"] for b in bm], *k), combine([b["dense"] for b in bm], *k))
+            for k in (("specific", "R@5"), ("specific", "MRR@10"), ("topic", "R@1"))}
+    print("better baseline:", {f"{a} {b}": round(v, 3) for (a, b), v in best.items()})
+    for variant in GRID:
+        params = replace(SearchParams(), **variant)
+        rows = []
+        for queries, index in loaded:
+            engine = SearchEngine([index], embedder, params=params)
+            res = {q["id"]: {"moments": [[m.start, m.end] for m in engine.search(q["q"], k=10)], "answer": ""}
+                   for q in queries}
+            rows.append(score_qa.metrics([dict(q, a="") for q in queries], res))
+        figs = {k: combine(rows, *k) for k in best}
+        print(json.dumps(variant), " ".join(f"{a} {b} {v:.3f} ({v / best[(a, b)]:.2f}x)" for (a, b), v in figs.items()),
+              flush=True)
     return 0
 
 

@@ -4,8 +4,6 @@ from __future__ import annotations
 import json
 from typing import Any, Dict, List, Sequence
 
-from markupsafe import Markup
-
 from lecture_notes.core.types import LectureNotes
 
 
@@ -18,16 +16,17 @@ def thin_windows(rows: Sequence[Sequence[Any]], overlap_s: float = 10.0) -> List
     return out
 
 
-def embed_json(obj: Any) -> Markup:
-    """JSON safe inside ``<script type="application/json">`` (no ``</script>``, no HTML specials)."""
+def embed_json(obj: Any) -> str:
+    """Compact JSON with HTML specials as \\u escapes; templates put it in a ``data-search`` attribute, which
+    their autoescaping quotes (so page data is never markup and no extra ``<script>`` is needed)."""
     text = json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
     for a, b in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"), ("\u2028", "\\u2028"),
                  ("\u2029", "\\u2029")):
         text = text.replace(a, b)
-    return Markup(text)
+    return text
 
 
-def search_data(lectures: Sequence[Dict[str, Any]], media: str = "") -> Markup:
+def search_data(lectures: Sequence[Dict[str, Any]], media: str = "") -> str:
     """``lectures``: [{"title", "href", "windows": [[start, end, text], ...]}] -> the embedded JSON."""
     rows = []
     for i, lec in enumerate(lectures):
@@ -37,7 +36,7 @@ def search_data(lectures: Sequence[Dict[str, Any]], media: str = "") -> Markup:
                                                     for l in lectures], "w": rows})
 
 
-def lecture_search_data(notes: LectureNotes, media_href: str = "") -> Markup:
+def lecture_search_data(notes: LectureNotes, media_href: str = "") -> str:
     """The search data of one lecture page (results seek the page's own player)."""
     from lecture_notes.search.units import window_rows
 
