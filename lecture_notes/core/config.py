@@ -106,7 +106,7 @@ class BuildConfig:
         from lecture_notes.backends import registry
 
         for kind in registry.KINDS:
-            if getattr(self, f"{kind}_backend"):
+            if getattr(self, f"{kind}_backend", ""):  # a reranker is chosen per search, not per build
                 info, opts = registry.configured(self, kind)
                 if info.cls is not None:
                     info.cls.validate_options(opts)
