@@ -10,22 +10,12 @@ from dataclasses import dataclass
 from typing import Dict, List, Sequence, Tuple
 
 from lecture_notes.core.types import LectureNotes, Sentence
+from lecture_notes.text.stopwords import STOPWORDS
 
 WINDOW_MIN_S = 30.0
 WINDOW_TARGET_S = 45.0
 WINDOW_MAX_S = 60.0
 WINDOW_HOP_S = 20.0
-
-STOPWORDS = frozenset("""
-a about above after again against all also am an and any are aren as at be because been before being below
-between both but by can cannot could did didn do does doesn doing don down during each few for from further
-get got had has have having he her here hers herself him himself his how i if in into is isn it its itself
-just let like me more most my myself no nor not now of off on once only or other ought our ours ourselves out
-over own really said same say says she should so some such than that the their theirs them themselves then
-there these they this those through to too under until up upon us very was we well were what when where which
-while who whom why will with would yeah yes you your yours yourself yourselves um uh okay ok oh gonna wanna
-one two thing things kind sort going know think mean right actually just maybe
-""".split())
 
 _TOKEN = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
 
