@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from lecture_notes.backends.faster_whisper_backend import FasterWhisperTranscriber  # noqa: E402
-from lecture_notes.stages.media import load_audio  # noqa: E402
+from lecture_notes.stages.audio import load_audio  # noqa: E402
 from lecture_notes.stages.transcribe import slide_prompt, transcribe  # noqa: E402
 from lecture_notes.core.types import Slide  # noqa: E402
 

@@ -4,7 +4,7 @@
     python benchmarks/asr_wer.py --videos DIR [--batch-sizes 0,8] [--limit N]
 
 DIR holds ``<name>.mp4`` with ``<name>.truth.json`` beside it (the caption cues the speech was made from).
-Each file is transcribed the way a build does it (media.iter_audio_blocks + transcribe_blocks, tiny.en, greedy)
+Each file is transcribed the way a build does it (audio.iter_audio_blocks + transcribe_blocks, tiny.en, greedy)
 once per batch size; prints per-file and pooled WER (lowercase, punctuation stripped, speaker tags removed as
 make_video.py does) and the ASR time per batch size. Batched decoding must not raise the WER.
 """
@@ -41,7 +41,7 @@ def main() -> int:
     import jiwer
 
     from lecture_notes.backends.faster_whisper_backend import FasterWhisperTranscriber
-    from lecture_notes.stages.media import iter_audio_blocks
+    from lecture_notes.stages.audio import iter_audio_blocks
     from lecture_notes.stages.transcribe import transcribe_blocks
 
     clean = _clean_caption()

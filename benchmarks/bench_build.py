@@ -81,7 +81,7 @@ print(json.dumps({"wall": wall, "timings": res.timings, "rss_mb": resource.getru
 _ASR_ONLY = _RSS_SAMPLER + r"""
 import json, resource, sys
 from lecture_notes.backends.faster_whisper_backend import FasterWhisperTranscriber
-from lecture_notes.stages.media import iter_audio_blocks
+from lecture_notes.stages.audio import iter_audio_blocks
 from lecture_notes.stages.transcribe import transcribe_blocks
 t0 = time.perf_counter()
 asr = FasterWhisperTranscriber("tiny.en", batch_size=int(sys.argv[2]), cpu_threads=int(sys.argv[3]))

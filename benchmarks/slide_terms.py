@@ -47,7 +47,7 @@ def transcribe(clip: Path, cache: Path) -> Transcript:
         return Transcript(tuple(_segment_from(s) for s in d["segments"]), source=d["source"])
     from lecture_notes.backends.faster_whisper_backend import FasterWhisperTranscriber
     from lecture_notes.stages import transcribe as tr
-    from lecture_notes.stages.media import load_audio
+    from lecture_notes.stages.audio import load_audio
 
     backend = FasterWhisperTranscriber("tiny.en")
     try:

@@ -1,5 +1,5 @@
 """Batched speech recognition and block-by-block audio: faster-whisper's BatchedInferencePipeline (the default),
-media.iter_audio_blocks (bounded memory at any length) and transcribe_blocks (times on the recording's clock,
+audio_stage.iter_audio_blocks (bounded memory at any length) and transcribe_blocks (times on the recording's clock,
 nothing lost or doubled at a block boundary), and batched generate in the transformers Whisper backend."""
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import pytest
 from lecture_notes.backends.base import Transcriber
 from lecture_notes.core.errors import BackendError
 from lecture_notes.core.types import Segment, Transcript, Word
-from lecture_notes.stages import media
+from lecture_notes.stages import audio as audio_stage
 from lecture_notes.stages.transcribe import transcribe_blocks
 
 SR = 16000
@@ -54,8 +54,8 @@ def test_audio_blocks_are_contiguous_exact_and_cut_in_pauses(tmp_path):
     for quiet in (9.0, 19.5):  # one pause near each 10-s mark
         audio[int(quiet * SR):int((quiet + 0.8) * SR)] = 0.0
     path = write_wav(tmp_path / "talk.wav", audio)
-    blocks = list(media.iter_audio_blocks(path, block_seconds=10.0))
-    whole = media.load_audio(path)
+    blocks = list(audio_stage.iter_audio_blocks(path, block_seconds=10.0))
+    whole = audio_stage.load_audio(path)
     assert len(blocks) == 3
     offset = 0
     for start, samples in blocks:
@@ -66,7 +66,7 @@ def test_audio_blocks_are_contiguous_exact_and_cut_in_pauses(tmp_path):
     cuts = [start for start, _ in blocks[1:]]
     assert 9.0 <= cuts[0] <= 9.8 and 19.5 <= cuts[1] <= 20.3  # inside the pauses, not at 10 s and 20 s
     # A recording shorter than a block is one block.
-    assert [(s, len(b)) for s, b in media.iter_audio_blocks(path, block_seconds=60.0)] == [(0.0, len(whole))]
+    assert [(s, len(b)) for s, b in audio_stage.iter_audio_blocks(path, block_seconds=60.0)] == [(0.0, len(whole))]
 
 
 def test_audio_blocks_report_bad_input_like_load_audio(tmp_path):
@@ -75,9 +75,9 @@ def test_audio_blocks_report_bad_input_like_load_audio(tmp_path):
     bad = tmp_path / "broken.wav"
     bad.write_bytes(b"RIFF not really a wav file")
     with pytest.raises(InputError, match="not a readable media file"):
-        list(media.iter_audio_blocks(bad, 10.0))
+        list(audio_stage.iter_audio_blocks(bad, 10.0))
     with pytest.raises(ValueError):
-        list(media.iter_audio_blocks(write_wav(tmp_path / "ok.wav", np.zeros(SR, np.float32)), 0))
+        list(audio_stage.iter_audio_blocks(write_wav(tmp_path / "ok.wav", np.zeros(SR, np.float32)), 0))
 
 
 class OffsetRecorder(Transcriber):
@@ -175,7 +175,7 @@ def test_batched_tiny_en_keeps_order_word_times_and_silence(batched, lecture):
     path, audio, (gap_start, gap_end) = lecture
     assert batched.batch_size == 2 and batched._batched is not None
     duration = len(audio) / SR
-    tr = transcribe_blocks(media.iter_audio_blocks(path, 600.0), batched)
+    tr = transcribe_blocks(audio_stage.iter_audio_blocks(path, 600.0), batched)
     words = check_words(tr, duration)
     got = words_of(tr.text)
     assert {"photosynthesis", "sunlight", "calvin", "sugar"} <= set(got), tr.text
@@ -194,9 +194,9 @@ def test_batched_tiny_en_keeps_order_word_times_and_silence(batched, lecture):
 def test_block_boundary_mid_sentence_loses_and_doubles_no_words(batched, lecture):
     path, audio, _ = lecture
     duration = len(audio) / SR
-    whole = transcribe_blocks(media.iter_audio_blocks(path, 600.0), batched)
+    whole = transcribe_blocks(audio_stage.iter_audio_blocks(path, 600.0), batched)
     # 3-s blocks: every sentence is cut at least twice, at the quietest moment near each target.
-    blocks = list(media.iter_audio_blocks(path, 3.0))
+    blocks = list(audio_stage.iter_audio_blocks(path, 3.0))
     assert len(blocks) >= 5 and any(1.0 < off < 5.0 for off, _ in blocks)
     cut = transcribe_blocks(iter(blocks), batched)
     check_words(cut, duration)

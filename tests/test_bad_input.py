@@ -255,7 +255,7 @@ def test_truncated_audio_fails_clearly_not_no_speech(tmp_path, lecture, streamed
 
 
 def test_partly_truncated_audio_warns(tmp_path, streamed, caplog, truncate):
-    from lecture_notes.stages.media import iter_audio_blocks, load_audio
+    from lecture_notes.stages.audio import iter_audio_blocks, load_audio
 
     video = truncate(streamed, tmp_path / "part.mp4", 0.7)
     with caplog.at_level(logging.WARNING):

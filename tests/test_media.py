@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from lecture_notes.core.fsutil import sha256_file
-from lecture_notes.stages import media
+from lecture_notes.stages import audio as audio_stage, media
 from lecture_notes.core.errors import InputError, NoAudioError
 
 
@@ -42,7 +42,7 @@ def test_probe_video_without_audio(silent_video):
     info = media.probe(silent_video)
     assert info.has_video and not info.has_audio
     with pytest.raises(NoAudioError) as e:
-        media.load_audio(silent_video)
+        audio_stage.load_audio(silent_video)
     _one_line_with_fix(str(e.value), "--transcript")
 
 
@@ -53,7 +53,7 @@ def test_audio_only_formats(media_factory, tmp_path, ext):
     info = media.probe(p)
     assert info.has_audio and not info.has_video and info.width is None
     assert info.duration == pytest.approx(3.0, abs=0.15)
-    audio = media.load_audio(p)
+    audio = audio_stage.load_audio(p)
     assert audio.dtype == np.float32 and audio.ndim == 1
     assert len(audio) == pytest.approx(48000, abs=2500)
     # The tone survives decoding + resampling: dominant frequency 440 Hz, amplitude ~0.3.
@@ -64,8 +64,8 @@ def test_audio_only_formats(media_factory, tmp_path, ext):
 
 
 def test_load_audio_resamples_from_video(lecture):
-    a8 = media.load_audio(lecture, sample_rate=8000)
-    a16 = media.load_audio(lecture)
+    a8 = audio_stage.load_audio(lecture, sample_rate=8000)
+    a16 = audio_stage.load_audio(lecture)
     assert len(a16) == pytest.approx(2 * len(a8), rel=0.01)
     assert len(a16) / 16000 == pytest.approx(12.0, abs=0.2)
 

@@ -287,7 +287,7 @@ def _as_mono_float32(audio: Any) -> np.ndarray:
     if samples.ndim == 2:  # (channels, n) or (n, channels): average the short axis
         samples = samples.mean(axis=0 if samples.shape[0] < samples.shape[1] else 1)
     if samples.ndim != 1:
-        raise BackendError(f"audio must be a 1-D mono array, got shape {samples.shape}; use media.load_audio")
+        raise BackendError(f"audio must be a 1-D mono array, got shape {samples.shape}; use audio.load_audio")
     if samples.dtype.kind in "iu":  # PCM integers
         samples = samples.astype(np.float32) / float(np.iinfo(samples.dtype).max)
     return np.ascontiguousarray(samples, dtype=np.float32)

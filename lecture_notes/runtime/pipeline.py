@@ -162,7 +162,7 @@ def _transcript_stage(config: BuildConfig, info: MediaInfo, sha: str, transcript
     if hit:
         progress("transcript", 1, 1)
         return value, True
-    from lecture_notes.stages.media import iter_audio_blocks
+    from lecture_notes.stages.audio import iter_audio_blocks
 
     total = max(info.duration, 1e-6)
     backend = registry.create("asr", config.asr_backend, **asr_opts)

@@ -51,7 +51,7 @@ def transcribe_blocks(blocks: Iterable[Tuple[float, Any]], backend: Transcriber,
                       language: Optional[str] = None, initial_prompt: Optional[str] = None,
                       duration: Optional[float] = None,
                       progress: Optional[Callable[[float], None]] = None) -> Transcript:
-    """Transcribe consecutive audio blocks ``(offset_seconds, samples)`` (e.g. `media.iter_audio_blocks`) and
+    """Transcribe consecutive audio blocks ``(offset_seconds, samples)`` (e.g. `audio.iter_audio_blocks`) and
     return one cleaned Transcript on the whole recording's clock.
 
     Each block goes to ``backend`` on its own, so only one block of audio is in memory at a time; segment
@@ -342,5 +342,5 @@ def cache_key(sha: str, *, asr: Any, asr_options: Dict[str, Any], language: Opti
               prompt: Optional[str]) -> str:
     """Key of the transcript stage: the input, the ASR backend actually used (``registry.BackendInfo``), its
     options and code, the language and the slide prompt."""
-    code = code_hash("lecture_notes.stages.transcribe", "lecture_notes.stages.media")
+    code = code_hash("lecture_notes.stages.transcribe", "lecture_notes.stages.audio", "lecture_notes.stages.media")
     return make_key("transcript", code, sha, backend_key(asr), asr_options, language, prompt)
