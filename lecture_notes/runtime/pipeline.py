@@ -357,9 +357,11 @@ def build_notes(config: BuildConfig, progress: Optional[Progress] = None, cancel
         t0 = time.perf_counter()
         from lecture_notes.search.stage import write_search_index
 
-        search_files, hits["search"] = write_search_index(
+        search_files, search_hit = write_search_index(
             notes, staging.path, cache, embedder=config.embedder_backend,
             embedder_options=registry.configured(config, "embedder")[1])
+        if search_files:  # no notes.json (e.g. --format md): no index, so no cache hit to report
+            hits["search"] = search_hit
         files += search_files
         timings["search"] = time.perf_counter() - t0
         manifest = {"tool": "lecture-notes", "version": __version__, "input": str(info.path.resolve()),
