@@ -173,7 +173,7 @@ def is_batch_output(out_dir: Path) -> bool:
     temporary folders a killed first run leaves): the index files there may be replaced."""
     try:
         names = [p.name for p in Path(out_dir).iterdir()]
-    except FileNotFoundError:
+    except (FileNotFoundError, NotADirectoryError):  # missing (or below a file: creating it says why it fails)
         return True
     except OSError:
         return False
