@@ -205,10 +205,18 @@ def test_block_boundary_mid_sentence_loses_and_doubles_no_words(batched, lecture
     # be missing; a lost stretch shows in the word count and the WER instead).
     for term in ("photosynthesis", "chlorophyll", "sunlight", "calvin", "sugar", "respiration", "mitochondria"):
         assert b.count(term) <= max(1, a.count(term)), (term, whole.text, cut.text)
+    import collections
+
     import jiwer
 
-    assert jiwer.wer(" ".join(a), " ".join(b)) <= 0.2, (whole.text, cut.text)
+    # Lost or doubled words are deletions/insertions; a word misheard in a 3-s piece is a substitution
+    # ("photosynthesis" heard as "for the synthesis" is one substitution and two insertions).
+    out = jiwer.process_words(" ".join(a), " ".join(b))
+    assert out.deletions <= 2 and out.insertions <= 3, (whole.text, cut.text)
     assert abs(len(a) - len(b)) <= 3, (whole.text, cut.text)
+    trigrams = lambda ws: collections.Counter(zip(ws, ws[1:], ws[2:]))  # noqa: E731
+    whole_tri = trigrams(a)
+    assert not [t for t, n in trigrams(b).items() if n > max(1, whole_tri[t])], (whole.text, cut.text)
 
 
 @pytest.mark.slow
