@@ -98,3 +98,35 @@ def test_model_without_chat_template_is_refused(tiny_llm_dir, tmp_path):
     (plain / "tokenizer_config.json").write_text(json.dumps(cfg))
     with pytest.raises(BackendError, match="no chat template"):
         create("notes", "transformers", model=str(plain))
+
+
+def test_batch_worker_pool_loads_the_llm_once_and_keeps_stats_per_lecture(tiny_llm_dir):
+    """A batch worker (Ray actor) converts many lectures: the LLM weights load once; each lecture's writer has
+    its own statistics; closing a lecture's writer does not free the shared weights; the pool frees them."""
+    from lecture_notes.runtime.model_pool import ModelPool, activated
+
+    pool = ModelPool()
+    writers = []
+    with activated(pool):
+        for _ in range(3):  # three lectures, each creating and closing its writer as the pipeline does
+            w = create("notes", "transformers", model=str(tiny_llm_dir), max_new_tokens=4, device="cpu",
+                       fallback=CountingFallback(), embedder=None)
+            w.write_many(chunks()[:1])
+            writers.append(w)
+            w.close()
+            assert w.model is None  # this lecture's writer let go of the weights
+        assert writers[0].tokenizer is writers[2].tokenizer
+        other = create("notes", "transformers", model=str(tiny_llm_dir), device="cpu", dtype="float32",
+                       load_in_8bit=False, fallback=CountingFallback(), embedder=None)
+    assert pool.loads["llm"] == 1 and pool.uses["llm"] == 4
+    assert other.tokenizer is writers[0].tokenizer  # same weights for the same load options
+    assert [w.stats()["llm_fallbacks"] for w in writers] == [1, 1, 1]  # stats are not shared across lectures
+    shared = other.model
+    pool.close()
+    assert shared is not None and not pool._items
+
+    # Without a pool every writer loads its own copy.
+    a = create("notes", "transformers", model=str(tiny_llm_dir), device="cpu", fallback=CountingFallback())
+    b = create("notes", "transformers", model=str(tiny_llm_dir), device="cpu", fallback=CountingFallback())
+    assert a.model is not b.model
+    a.close(), b.close()

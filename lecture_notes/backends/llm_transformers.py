@@ -1,15 +1,17 @@
 """Note writer on any Hugging Face causal LM loaded from a local folder or the HF cache (never downloads)."""
 from __future__ import annotations
 
+import json
 import logging
 from dataclasses import dataclass
-from typing import Any, List, Optional, Sequence
+from typing import Any, List, Optional, Sequence, Tuple
 
 from lecture_notes.core.errors import BackendError
 from lecture_notes.backends.llm_common import pick_device, pick_dtype, quantization_config, resolve_model_path
 from lecture_notes.backends.base import option
 from lecture_notes.backends.llm_writer import LLMNoteWriter, LLMWriterOptions, Messages
 from lecture_notes.backends.model_files import LocalModelBackend
+from lecture_notes.runtime import model_pool
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +42,6 @@ class TransformersNoteWriter(LocalModelBackend, LLMNoteWriter):
                  batch_size: Optional[int] = None, context_length: Optional[int] = None,
                  trust_remote_code: bool = False, threads: int = 0, **kwargs: Any) -> None:
         import torch
-        from transformers import AutoModelForCausalLM, AutoTokenizer
 
         path = resolve_model_path(model, what="LLM")
         self.device = pick_device(device)
@@ -48,31 +49,12 @@ class TransformersNoteWriter(LocalModelBackend, LLMNoteWriter):
         quant = quantization_config(bool(load_in_8bit), bool(load_in_4bit), torch_dtype)
         if threads:
             torch.set_num_threads(int(threads))
-        try:
-            self.tokenizer = AutoTokenizer.from_pretrained(str(path), local_files_only=True,
-                                                           trust_remote_code=trust_remote_code)
-        except Exception as exc:
-            raise BackendError(f"cannot load the tokenizer from {path}: {exc}; run `lecture-notes doctor` to see "
-                               f"which files the folder is missing") from exc
-        if not getattr(self.tokenizer, "chat_template", None):
-            raise BackendError(f"the tokenizer in {path} has no chat template; use an instruction-tuned (chat) "
-                               f"model or add a chat_template to its tokenizer_config.json")
-        kw: dict = {"local_files_only": True, "trust_remote_code": trust_remote_code, "dtype": torch_dtype}
-        if quant is not None:
-            kw["quantization_config"] = quant
-            kw["device_map"] = self.device if self.device != "cpu" else None
-        try:
-            self.model = AutoModelForCausalLM.from_pretrained(str(path), **kw)
-        except Exception as exc:
-            raise BackendError(f"cannot load the LLM from {path}: {exc}; run `lecture-notes doctor` to check the "
-                               f"folder") from exc
-        if quant is None:
-            self.model.to(self.device)
-        self.model.eval()
+        key = json.dumps([str(path), self.device, str(torch_dtype), bool(load_in_8bit), bool(load_in_4bit),
+                          bool(trust_remote_code)])
+        # A batch worker's model pool keeps the weights across lectures; this writer only borrows them.
+        (self.tokenizer, self.model), self._pooled = model_pool.shared(
+            "llm", key, lambda: _load(path, self.device, torch_dtype, quant, trust_remote_code), _release)
         self._torch = torch
-        if self.tokenizer.pad_token_id is None:
-            self.tokenizer.pad_token = self.tokenizer.eos_token
-        self.tokenizer.padding_side = "left"  # decoder-only batches must pad on the left
         self.temperature = float(temperature)
         self.batch_size = int(batch_size) if batch_size else (1 if self.device == "cpu" else 4)
         self.model_path = path
@@ -126,9 +108,48 @@ class TransformersNoteWriter(LocalModelBackend, LLMNoteWriter):
         return out
 
     def close(self) -> None:
-        self.model = None
-        if self._torch is not None and self._torch.cuda.is_available():
-            self._torch.cuda.empty_cache()
+        model, self.model = self.model, None
+        if model is not None and not self._pooled:  # pooled weights are freed by the pool, after the last lecture
+            _release((self.tokenizer, model))
+
+
+def _load(path: Any, device: str, torch_dtype: Any, quant: Any, trust_remote_code: bool) -> Tuple[Any, Any]:
+    """(tokenizer, model) from a local folder, ready for left-padded batched generation."""
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(str(path), local_files_only=True, trust_remote_code=trust_remote_code)
+    except Exception as exc:
+        raise BackendError(f"cannot load the tokenizer from {path}: {exc}; run `lecture-notes doctor` to see "
+                           f"which files the folder is missing") from exc
+    if not getattr(tokenizer, "chat_template", None):
+        raise BackendError(f"the tokenizer in {path} has no chat template; use an instruction-tuned (chat) "
+                           f"model or add a chat_template to its tokenizer_config.json")
+    kw: dict = {"local_files_only": True, "trust_remote_code": trust_remote_code, "dtype": torch_dtype}
+    if quant is not None:
+        kw["quantization_config"] = quant
+        kw["device_map"] = device if device != "cpu" else None
+    try:
+        model = AutoModelForCausalLM.from_pretrained(str(path), **kw)
+    except Exception as exc:
+        raise BackendError(f"cannot load the LLM from {path}: {exc}; run `lecture-notes doctor` to check the "
+                           f"folder") from exc
+    if quant is None:
+        model.to(device)
+    model.eval()
+    if tokenizer.pad_token_id is None:
+        tokenizer.pad_token = tokenizer.eos_token
+    tokenizer.padding_side = "left"  # decoder-only batches must pad on the left
+    return tokenizer, model
+
+
+def _release(loaded: Tuple[Any, Any]) -> None:
+    """Drop the weights and give CUDA memory back."""
+    import torch
+
+    del loaded
+    if torch.cuda.is_available():
+        torch.cuda.empty_cache()
 
 
 def _model_context(config: Any, tokenizer: Any) -> int:

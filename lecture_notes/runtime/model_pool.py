@@ -6,9 +6,10 @@ a :class:`ModelPool`: while it is active, ``create`` returns the pool's instance
 options, loading it only the first time, and the stage's ``close()`` keeps it loaded. ``ModelPool.close``
 frees everything when the worker ends.
 
-Only kinds whose backends hold no per-lecture state are pooled (ASR, OCR, embedder, vision); note writers
-keep per-lecture statistics and take other backends as arguments, so they are created per lecture (the
-extractive writer is cheap; an LLM served by vLLM is a URL).
+Only kinds whose backends hold no per-lecture state are pooled whole (ASR, OCR, embedder, vision). Note writers
+keep per-lecture statistics and take other backends as arguments, so the writer is created per lecture, but an
+LLM writer asks the pool for its heavy part (tokenizer and weights) through :func:`shared`, under the kind
+``"llm"``: a worker then loads a transformers LLM once for all its lectures (an LLM served by vLLM is a URL).
 """
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ from typing import Any, Callable, Dict, Iterator, Optional, Tuple
 
 log = logging.getLogger(__name__)
 
-POOLED_KINDS = ("asr", "ocr", "embedder", "vision")
+POOLED_KINDS = ("asr", "ocr", "embedder", "vision", "llm")
 
 
 def _key(kind: str, name: str, options: Dict[str, Any]) -> Tuple[str, str, str]:
@@ -62,6 +63,24 @@ class ModelPool:
             self.uses[kind] += 1
             return backend
 
+    def resource(self, kind: str, key: str, loader: Callable[[], Any], release: Callable[[Any], None]) -> Any:
+        """A heavy resource a per-lecture backend shares (e.g. an LLM's weights), loaded by ``loader()`` once.
+
+        ``release(resource)`` frees it when the pool closes. Kinds the pool does not keep are loaded every time.
+        """
+        if kind not in self.kinds:
+            return loader()
+        full = (kind, "resource", key)
+        with self._lock:
+            item = self._items.get(full)
+            if item is None:
+                item = _Resource(loader(), release)
+                self._items[full] = item
+                self.loads[kind] += 1
+                log.debug("model pool: loaded %s resource %s", kind, key)
+            self.uses[kind] += 1
+            return item.value
+
     def stats(self) -> Dict[str, Dict[str, int]]:
         return {"loads": dict(self.loads), "uses": dict(self.uses)}
 
@@ -76,12 +95,33 @@ class ModelPool:
                 log.debug("closing %r failed: %s", backend, exc)
 
 
+class _Resource:
+    """A pooled resource and how to free it (closed by ``ModelPool.close`` like a backend)."""
+
+    def __init__(self, value: Any, release: Callable[[Any], None]) -> None:
+        self.value, self._release = value, release
+
+    def close(self) -> None:
+        value, self.value = self.value, None
+        if value is not None:
+            self._release(value)
+
+
 _ACTIVE: Optional[ModelPool] = None
 
 
 def active() -> Optional[ModelPool]:
     """The pool ``backends.registry.create`` uses now, if any."""
     return _ACTIVE
+
+
+def shared(kind: str, key: str, loader: Callable[[], Any],
+           release: Callable[[Any], None] = lambda value: None) -> Tuple[Any, bool]:
+    """``(resource, pooled)``: from the active pool when one keeps ``kind``, else freshly loaded (caller frees it)."""
+    pool = _ACTIVE
+    if pool is not None and kind in pool.kinds:
+        return pool.resource(kind, key, loader, release), True
+    return loader(), False
 
 
 @contextlib.contextmanager
