@@ -153,3 +153,29 @@ def fake_build(config, progress=None):
                     "files": files, "timings": {"notes": 0.01}, "cache_hits": {"notes": False}})
     return SimpleNamespace(out_dir=out, notes=None, files=[out / f for f in files],
                            cache_hits={"notes": False}, timings={"notes": 0.01})
+
+
+REAL_SRT = ("1\n00:00:00,500 --> 00:00:06,000\nToday we learn what a hash table is.\n\n"
+            "2\n00:00:06,500 --> 00:00:14,000\nA hash table maps keys to buckets using a hash function.\n\n"
+            "3\n00:00:14,500 --> 00:00:19,500\nA collision happens when two keys land in the same bucket.\n")
+REAL_SLIDES = {"hash table": [("Hash Tables", ["keys and buckets"]), ("Collisions", ["chaining", "probing"])],
+               "heap": [("Heaps", ["a tree in an array"]), ("Heap sort", ["build", "sift down"])]}
+
+
+def make_real_course(media, course: Path, lectures) -> None:
+    """A course folder of real 20-s media for the real pipeline: ``lectures`` is a list of
+    ``(file stem, kind, topic)``, kind ``"slides"`` (a slide video with sound; topic a key of REAL_SLIDES),
+    ``"audio"`` (a WAV tone) or ``"broken"`` (an .mp4 that is not a video); each good lecture gets an .srt
+    sidecar about ``topic``, so no ASR model runs."""
+    course.mkdir(parents=True)
+    for stem, kind, topic in lectures:
+        if kind == "broken":
+            (course / f"{stem}.mp4").write_bytes(b"\x00\x00\x00\x18ftypmp42 this is not a video" * 10)
+            continue
+        if kind == "slides":
+            media.slide_video(course / f"{stem}.mp4", seconds_per_slide=10.0, audio=True,
+                              slides=REAL_SLIDES[topic])
+        else:
+            media.write_audio(course / f"{stem}.wav", media.tone(20.0))
+        (course / f"{stem}.srt").write_text(REAL_SRT.replace("hash table", topic))
+

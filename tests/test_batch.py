@@ -202,29 +202,17 @@ def test_empty_course_is_an_error(course_factory, tmp_path):
         run_batch(tmp_path / "c", tmp_path / "o", _config(tmp_path), build_fn=course_factory.fake_build)
 
 
-def _make_real_course(media_factory, course: Path) -> None:
-    slide_video, tone, write_audio = media_factory.slide_video, media_factory.tone, media_factory.write_audio
-
-    course.mkdir(parents=True)
-    srt = ("1\n00:00:00,500 --> 00:00:06,000\nToday we learn what a hash table is.\n\n"
-           "2\n00:00:06,500 --> 00:00:14,000\nA hash table maps keys to buckets using a hash function.\n\n"
-           "3\n00:00:14,500 --> 00:00:19,500\nA collision happens when two keys land in the same bucket.\n")
-    slide_video(course / "Lecture 1.mp4", seconds_per_slide=10.0, audio=True,
-                slides=[("Hash Tables", ["keys and buckets"]), ("Collisions", ["chaining", "probing"])])
-    (course / "Lecture 1.srt").write_text(srt)
-    write_audio(course / "Lecture 2 audio.wav", tone(20.0))
-    (course / "Lecture 2 audio.srt").write_text(srt.replace("hash table", "heap"))
-    (course / "Lecture 3 broken.mp4").write_bytes(b"\x00\x00\x00\x18ftypmp42 this is not a video" * 10)
-
-
 @pytest.mark.slow
-def test_batch_cli_end_to_end_real_pipeline(media_factory, tmp_path, monkeypatch):
+def test_batch_cli_end_to_end_real_pipeline(media_factory, course_factory, tmp_path, monkeypatch):
     """Real pipeline (sidecar transcripts, real OCR) through the CLI, then every export reads it back."""
     from lecture_notes.cli.course import register_commands
 
     monkeypatch.setenv("LECTURE_NOTES_CACHE", str(tmp_path / "cache"))
     course, out = tmp_path / "course", tmp_path / "out"
-    _make_real_course(media_factory, course)
+    course_factory.make_real_course(media_factory, course, [
+        ("Lecture 1", "slides", "hash table"),
+        ("Lecture 2 audio", "audio", "heap"),
+        ("Lecture 3 broken", "broken", "")])
     group = click.Group("t")
     register_commands(group)
     res = CliRunner().invoke(group, ["batch", str(course), "-o", str(out), "-q"])

@@ -308,31 +308,17 @@ def test_without_ray_installed_the_install_line(tmp_path):
     assert "Traceback" not in proc.stderr
 
 
-def _make_real_course(media_factory, course: Path) -> None:
-    slide_video, tone, write_audio = media_factory.slide_video, media_factory.tone, media_factory.write_audio
-
-    course.mkdir(parents=True)
-    srt = ("1\n00:00:00,500 --> 00:00:06,000\nToday we learn what a hash table is.\n\n"
-           "2\n00:00:06,500 --> 00:00:14,000\nA hash table maps keys to buckets using a hash function.\n\n"
-           "3\n00:00:14,500 --> 00:00:19,500\nA collision happens when two keys land in the same bucket.\n")
-    slide_video(course / "Lecture 1.mp4", seconds_per_slide=10.0, audio=True,
-                slides=[("Hash Tables", ["keys and buckets"]), ("Collisions", ["chaining", "probing"])])
-    (course / "Lecture 1.srt").write_text(srt)
-    slide_video(course / "Lecture 2.mp4", seconds_per_slide=10.0, audio=True,
-                slides=[("Heaps", ["a tree in an array"]), ("Heap sort", ["build", "sift down"])])
-    (course / "Lecture 2.srt").write_text(srt.replace("hash table", "heap"))
-    write_audio(course / "Lecture 3 audio.wav", tone(20.0))
-    (course / "Lecture 3 audio.srt").write_text(srt.replace("hash table", "trie"))
-    (course / "Lecture 4 broken.mp4").write_bytes(b"\x00\x00\x00\x18ftypmp42 this is not a video" * 10)
-
-
-def test_real_pipeline_on_ray_models_loaded_once_per_worker(media_factory, cluster, tmp_path, monkeypatch):
+def test_real_pipeline_on_ray_models_loaded_once_per_worker(media_factory, course_factory, cluster, tmp_path, monkeypatch):
     """3 real tiny lectures + 1 broken file with one Ray worker: right report; OCR and embedder loaded once."""
     from lecture_notes.cli.course import register_commands
 
     monkeypatch.setenv("LECTURE_NOTES_CACHE", str(tmp_path / "cache"))
     course, out = tmp_path / "course", tmp_path / "out"
-    _make_real_course(media_factory, course)
+    course_factory.make_real_course(media_factory, course, [
+        ("Lecture 1", "slides", "hash table"),
+        ("Lecture 2", "slides", "heap"),
+        ("Lecture 3 audio", "audio", "trie"),
+        ("Lecture 4 broken", "broken", "")])
     engine = RayEngine()
     report = run_batch(course, out, BuildConfig(input=course, cache_dir=tmp_path / "cache"), jobs=1,
                        engine=engine)
