@@ -87,7 +87,7 @@ def engine():
     real = socket.socket.connect
     socket.socket.connect = no_network  # loading must be fully offline: models come from the wheel
     try:
-        eng = create("ocr", "rapidocr", threads=2)
+        eng = create("ocr", "rapidocr")  # the defaults the build uses
     finally:
         socket.socket.connect = real
     yield eng
@@ -108,6 +108,21 @@ def test_rapidocr_reads_detected_slides(media_factory, tmp_path, engine):
         for b in bullets:  # PP-OCR sometimes drops a space between words; the letters must all be right
             assert b.replace(" ", "") in squashed
         assert (tmp_path / "out" / s.image_path).is_file()
+
+
+def test_rapidocr_options_reach_onnxruntime_and_detector():
+    from lecture_notes.backends.registry import create
+
+    eng = create("ocr", "rapidocr")
+    cfg = eng._engine.cfg
+    # Defaults: one onnxruntime thread (ASR has the other cores), text found on an 800 px image, lines read one
+    # at a time (a batch is padded to its widest line).
+    assert cfg.EngineConfig.onnxruntime.intra_op_num_threads == 1
+    assert (cfg.Det.limit_type, cfg.Det.limit_side_len, cfg.Rec.rec_batch_num) == ("max", 800, 1)
+    eng.close()
+    cfg = create("ocr", "rapidocr", threads=0, det_side=0, rec_batch=0)._engine.cfg
+    assert cfg.EngineConfig.onnxruntime.intra_op_num_threads == -1  # rapidocr's own defaults
+    assert (cfg.Det.limit_type, cfg.Det.limit_side_len, cfg.Rec.rec_batch_num) == ("min", 736, 6)
 
 
 @pytest.mark.slow
