@@ -170,8 +170,10 @@ def _cell_diff(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 
 def _quality(gray: np.ndarray) -> float:
-    """Edge strength over noise: high for a crisp clean frame, low for blurred or noisy ones."""
-    g = gray[::2, ::2] if gray.shape[1] > 800 else gray
+    """Edge strength over noise: high for a crisp clean frame, low for blurred or noisy ones. Measured on every
+    other pixel of frames over 400 px wide (the sampled 640 px frames): it only ranks frames of one video, and
+    the partial sorts over all pixels were most of the detection's CPU."""
+    g = gray[::2, ::2] if gray.shape[1] > 400 else gray
     gx = np.abs(np.diff(g, axis=1))
     sharp = float(np.mean(np.partition(gx.ravel(), -max(1, gx.size // 100))[-max(1, gx.size // 100):]))
     lap = (4 * g[1:-1, 1:-1] - g[:-2, 1:-1] - g[2:, 1:-1] - g[1:-1, :-2] - g[1:-1, 2:])[::2, ::2]
