@@ -8,7 +8,8 @@ Default mode, on a synthetic slide lecture (samples/make_sample.py) or ``--input
 own subprocess (so peak RSS is per process): sequential greedy ASR alone (faster-whisper tiny.en, batch_size 0),
 batched ASR alone (BatchedInferencePipeline, each of ``--batch-sizes``), the whole cold build (batched, slides
 beside ASR), and a cached re-render. Prints the real-time factor, batched / sequential and build / batched ASR,
-and peak RSS, with the per-stage RSS profile of the build (sampled every 0.1 s).
+and peak RSS, with the per-stage RSS profile of the build (sampled every 0.1 s), and the CPU seconds (user+sys, all
+threads) of the build, of batched ASR alone and of the slides stage alone (benchmarks/bench_slides.py's steps).
 
 ``--long`` concatenates the sample lecture (samples/lecture.mp4, 4.6 min, remuxed without re-encoding) to 20, 60
 and 180 minutes and builds each cold, printing peak RSS (and where it happened) per length: memory must not
@@ -73,7 +74,8 @@ cfg = BuildConfig(input=Path(sys.argv[1]), out_dir=Path(sys.argv[2]), cache_dir=
 t0 = time.perf_counter()
 res = build_notes(cfg, progress=_progress)
 wall = time.perf_counter() - t0
-print(json.dumps({"wall": wall, "timings": res.timings, "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+ru = resource.getrusage(resource.RUSAGE_SELF)
+print(json.dumps({"wall": wall, "timings": res.timings, "rss_mb": ru.ru_maxrss / 1024, "cpu": ru.ru_utime + ru.ru_stime,
                   "profile": _profile(), "chapters": len(res.notes.chapters), "slides": len(res.notes.slides),
                   "duration": res.notes.source.duration}))
 """
@@ -87,8 +89,19 @@ t0 = time.perf_counter()
 asr = FasterWhisperTranscriber("tiny.en", batch_size=int(sys.argv[2]), cpu_threads=int(sys.argv[3]))
 tr = transcribe_blocks(iter_audio_blocks(sys.argv[1], asr.block_seconds), asr)
 wall = time.perf_counter() - t0
-print(json.dumps({"wall": wall, "text": tr.text, "segments": len(tr.segments),
-                  "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+ru = resource.getrusage(resource.RUSAGE_SELF)
+print(json.dumps({"wall": wall, "text": tr.text, "segments": len(tr.segments), "rss_mb": ru.ru_maxrss / 1024,
+                  "cpu": ru.ru_utime + ru.ru_stime}))
+"""
+
+_SLIDES_ONLY = r"""
+import json, sys
+from pathlib import Path
+sys.path.insert(0, "benchmarks")
+from bench_slides import run_one
+from lecture_notes.core.config import BuildConfig
+r = run_one(Path(sys.argv[1]), 2.5, BuildConfig(input=Path(sys.argv[1])))
+print(json.dumps(r))
 """
 
 
@@ -194,6 +207,7 @@ def main() -> int:
     sizes = [int(x) for x in args.batch_sizes.split(",")]
     seq = None if args.no_sequential else run_json(_ASR_ONLY, str(video), "0", str(args.threads))
     batched = {bs: run_json(_ASR_ONLY, str(video), str(bs), str(args.threads)) for bs in sizes}
+    slides = run_json(_SLIDES_ONLY, str(video))
     cache = Path(tempfile.mkdtemp(prefix="ln-bench-cache-"))
     build = run_json(_BUILD, str(video), str(work / "notes"), str(cache), str(args.threads))
     rerender = run_json(_BUILD, str(video), str(work / "notes"), str(cache), str(args.threads))
@@ -216,6 +230,9 @@ def main() -> int:
               f"peak RSS {r['rss_mb']:.0f} MB" + (f", WER {wer(truth, r['text']):.2%}" if truth else "")
               + (f", {r['wall'] / seq['wall']:.2f}x sequential" if seq else ""))
     print(f"build / batched ASR (bs {best_bs}): {build['wall'] / best['wall']:.2f}x")
+    steps = ", ".join(f"{k} {v:.1f}" for k, v in slides["cpu"].items())
+    print(f"CPU seconds (user+sys, all threads): build {build['cpu']:.1f}, batched ASR alone (bs {best_bs}) "
+          f"{best['cpu']:.1f}, slides stage alone {slides['cpu_total']:.1f} ({steps})")
     print(f"peak RSS of the build:      {build['rss_mb']:.0f} MB")
     print_profile(build)
     print(f"cached re-render: {rerender['wall']:.1f} s ({rerender['wall'] / build['wall']:.1%} of the cold build)")
