@@ -168,10 +168,12 @@ def chapter_grid(base) -> list:
 def overview_grid(base) -> list:
     from dataclasses import replace
     out = []
-    for wpm in (2.5, 3.5):
-        for fb in (1.0, 2.0):
-            for pw in (3.0, 5.0):
-                out.append(replace(base, words_per_minute=wpm, framing_bonus=fb, max_framing=1, person_weight=pw))
+    for reg in (2.0, 3.0):
+        for name in (0.0, 0.5):
+            for pw in (3.0, 6.0):
+                for early in (0.0, 1.0):
+                    out.append(replace(base, register_weight=reg, name_weight=name, person_weight=pw,
+                                       early_bonus=early))
     return out
 
 

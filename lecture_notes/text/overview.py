@@ -6,9 +6,14 @@ Built from transcript sentences only (nothing generated):
   today is...", "The question for today is..."), sums up ("To summarize, ..."), or defines a central term
   ("X is defined as...", "what we call X"). Such sentences get a bonus; a preview in the lecturer's voice is
   turned into the third person ("Today I want to talk about X" -> "The lecture talks about X").
-- **one representative sentence per chapter**: the chapter's most central, content-dense, third-person sentence.
+- **one representative sentence per chapter**: the chapter's best sentence by centrality plus the written register
+  (``written_register``: noun-phrase glue words, expository rather than conversational), the lecture's recurring
+  names and quoted titles (``name_density``), minus a cost for first/second person.
+- **standing alone**: connectives tying a sentence to the previous one are dropped, pointers back reject it
+  (``text.standalone``).
 - **filters**: no fragments (a sentence needs a verb and ``MIN_WORDS`` words, no dangling number or trailing
-  "the/of/and"), no questions, classroom chatter, logistics, greetings or pointing at the board.
+  "the/of/and"), no questions, classroom chatter, logistics, greetings, pointing at the board or instructions to
+  the class.
 
 Everything is put back in lecture order, within a word budget of about ``words_per_minute`` per lecture minute.
 """
@@ -20,7 +25,8 @@ from typing import List, Optional, Sequence, Tuple
 
 import numpy as np
 
-from lecture_notes.text.summarize import _PERSON_RE, _VISUAL_RE, compress, tighten, words
+from lecture_notes.text.standalone import stand_alone
+from lecture_notes.text.summarize import _PERSON_RE, _VISUAL_RE, compress, tighten, words, zscore
 
 __all__ = ["OverviewParams", "is_fragment", "is_chatter", "framing_score", "third_person_preview", "strip_greeting",
            "overview", "MIN_WORDS"]
@@ -36,11 +42,16 @@ class OverviewParams:
     min_words: int = 60
     max_words: int = 120
     sentence_words: int = 30  # a longer sentence is cut at a clause boundary, or left out
+    framing_words: int = 50  # the lecturer's preview often lists the topics in one long sentence: keep it whole
     framing_bonus: float = 2.0  # z-score units
     max_framing: int = 1
     person_weight: float = 3.0  # cost per share of first/second-person words
     redundancy: float = 0.8  # cosine above which a sentence repeats one already chosen
     framing_window: float = 0.15  # previews are looked for in this leading fraction of the lecture
+    early_bonus: float = 0.0  # lecturers say what the lecture is about early: bonus decaying over its first 10 %
+    register_weight: float = 3.0  # weight of the written register (noun-phrase glue words) (z units)
+    name_weight: float = 0.5  # weight of the density of the lecture's recurring names and quoted titles (z units)
+    topic_weight: float = 0.0  # weight of the density of the lecture's own rare, recurring words (z units)
 
 
 DEFAULT_PARAMS = OverviewParams()
@@ -77,17 +88,16 @@ _FRAMING_RE = re.compile(
     r"the (?:main|central|key|basic|big) (?:point|idea|question|argument|claim|lesson) (?:here |today )?is|"
     r"is defined as|is called|we call|what we call|refers to|is known as|is the idea that|the idea (?:of|that))",
     re.I)
-_ANAPHOR_RE = re.compile(r"^(?:it|it's|this|that|these|those|they|there|here|he|she|his|her|its|their|which|"
-                         r"such|so|also|then|less|more|same)\b", re.I)
-_RECAP_RE = re.compile(r"\b(?:last time|next time|last week|next week|last lecture|previous lecture)\b", re.I)
-_LOGISTICS_RE = re.compile(
-    r"\b(?:exams?|midterms?|finals? exam|quiz(?:zes)?|homework|problem sets?|assignments?|paper is due|due (?:on|next|"
+# Off-topic for notes: recaps of other lectures, logistics, classroom chatter, jokes (one filter, one word list).
+_OFF_TOPIC_RE = re.compile(
+    r"\b(?:last time|next time|last week|next week|last lecture|previous lecture|"
+    r"exams?|midterms?|finals? exam|quiz(?:zes)?|homework|problem sets?|assignments?|paper is due|due (?:on|next|"
     r"this|by)|office hours|section (?:meeting|leaders?)|syllabus|reading (?:for|list)|handouts?|the TAs?|teaching "
     r"fellows?|grades?|grading|sign[- ]up|email|website|microphone|mic|projector|screen|lights?|the room|the clock|"
     r"minutes? left|take a break|stretch|see you|have a (?:good|great|nice)|thanks? (?:you|everyone)|questions\?|"
     r"any questions|raise your hands?|silence|never mind|I forgot|I didn't manage|I'm sorry|excuse me|bless you|"
-    r"laughter|applause|I'll wait|wake up)\b", re.I)
-_JOKE_RE = re.compile(r"\b(?:just kidding|I'm joking|that's a joke|funny|ha ha|haha|I'm kidding)\b", re.I)
+    r"laughter|applause|I'll wait|wake up|"
+    r"just kidding|I'm joking|that's a joke|funny|ha ha|haha|I'm kidding)\b", re.I)
 # Finite verbs a transcript sentence shows (no tagger offline): auxiliaries and modals, common irregular pasts and
 # regular "-ed" pasts; a "-s" word counts as a verb only after a subject pronoun or a name ("it seems", "Locke
 # argues"), since plural nouns end in -s too.
@@ -150,17 +160,34 @@ def is_fragment(text: str) -> bool:
     if re.match(r"^(?:tell|wonder|point|say|think|talk|look|see|show|remember|imagine|notice|go)\s+(?:you|me|us|"
                 r"about|at|to|maybe|if|that)\b", t, re.I):
         return True  # a clause whose subject was cut off ("Tell you a little bit about the idea of this paper.")
+    if re.match(r"^(?:has|have|had|is|are|was|were|does|did)\b", t, re.I):
+        return True  # its subject was cut off ("Has written eloquently about the moriscos.")
     if re.match(r"^[A-Z][a-z]+ who\b", t) and t.count(",") == 0:
         return True  # "Yeats who had seemed to stand apart from it."
     return bool(re.match(r"^(?:and|but|or|because|which|who|whom|whose|where|when|while|although|though|than|"
                          r"as well as|of|to)\b", t, re.I))
 
 
+# Addressed to the class rather than saying something about the subject: an instruction ("Take the OH off",
+# "Try to imagine a world..."), the students as subject ("You're responsible for...", "You might ask yourself"),
+# or pointing at a place on the board ("Down to the left will be a different one").
+_ADDRESS_RE = re.compile(
+    r"^(?:(?:look|take|try|imagine|consider|remember|notice|suppose|listen|let|put|pick|draw|write|keep|compare|"
+    r"go|turn|think|ask|watch|check|recall|read)\b(?![-'])(?! (?:is|are|was|were)\b)|you(?:'re|'ve|'ll|'d)?\b|"
+    r"(?:up|down|over|out) (?:here|there|to the|on the|at the)\b)|\b(?:(?:to|on|at) the (?:left|right|top|bottom)(?! wing| of| hand)|"
+    r"top and center|in (?:red|blue|green|purple|yellow))\b", re.I)
+
+
+def addresses_the_class(text: str) -> bool:
+    """True for an instruction, a sentence about "you", or pointing at a place on the board (see ``_ADDRESS_RE``)."""
+    return bool(_ADDRESS_RE.search(strip_greeting(text or "")))
+
+
 def is_chatter(text: str) -> bool:
     """True for classroom chatter, logistics, jokes and pointing at the board ("There shouldn't be a silence in the
     room.", "The midterm is next week.", "As you can see here.")."""
     t = text or ""
-    return bool(_LOGISTICS_RE.search(t) or _JOKE_RE.search(t) or _VISUAL_RE.search(t) or _RECAP_RE.search(t))
+    return bool(_OFF_TOPIC_RE.search(t) or _VISUAL_RE.search(t))
 
 
 def third_person_preview(text: str) -> Optional[str]:
@@ -205,12 +232,65 @@ def _candidate(raw: str, cleaned: str, position: float, P: OverviewParams) -> Tu
         preview = third_person_preview(base)
         if preview:
             base = preview
-    text = tighten(compress(base), P.sentence_words)
-    if not text or text.endswith("?") or is_fragment(text) or is_chatter(text):
+    text = tighten(compress(base), P.framing_words if frame else P.sentence_words)
+    if not text or text.endswith("?") or is_fragment(text) or is_chatter(text) or addresses_the_class(text):
         return None, 0.0
-    if not frame and _ANAPHOR_RE.match(text):
-        return None, 0.0  # "This is...", "It's a nice way...": points at something the overview does not show
+    text = stand_alone(text)  # "Helper T cells then activate..." -> "Helper T cells activate..."; "It is..." -> None
+    if not text or is_fragment(text):
+        return None, 0.0
     return text, frame
+
+
+def topic_density(texts: Sequence[str]) -> np.ndarray:
+    """z-scored density of the lecture's own topic words in each sentence: a word weighs its count in the lecture
+    times its rarity in general English (wordfreq), so "moriscos", "benzene", "Yeats" count and "thing" does not."""
+    from lecture_notes.text.lexicon import zipf
+    from lecture_notes.text.textutil import content_words, stem
+
+    bags = [content_words(t) for t in texts]
+    count: dict = {}
+    rare: dict = {}
+    for b in bags:
+        for w in set(b):
+            k = stem(w)
+            count[k] = count.get(k, 0) + 1
+            rare[k] = max(rare.get(k, 0.0), max(0.0, 6.0 - zipf(w)))
+    weight = {k: np.log1p(c) * rare[k] for k, c in count.items() if c >= 2}
+    out = np.array([sum(weight.get(stem(w), 0.0) for w in set(b)) / max(len(b), 4) ** 0.5 for b in bags])
+    return zscore(out)
+
+
+_NP_GLUE = frozenset("the of and a an in to is".split())
+
+
+def written_register(texts: Sequence[str]) -> np.ndarray:
+    """z-scored share of articles, "of", "in", "to", "and" and "is" among a sentence's words: expository sentences
+    built from noun phrases ("the expulsion of the moriscos", "the influence of art on reality") score high,
+    conversational ones ("you can only get two isomers, starting from there") low."""
+    out = []
+    for t in texts:
+        toks = re.findall(r"[a-z']+", t.lower())
+        out.append(sum(w in _NP_GLUE for w in toks) / max(len(toks), 6))
+    return zscore(np.array(out, dtype=float))
+
+
+def name_density(texts: Sequence[str]) -> np.ndarray:
+    """z-scored count of the lecture's recurring names in each sentence: capitalised words seen capitalised
+    mid-sentence at least three times in the lecture ("Yeats", "Ricote", "Kekulé") and words of quoted titles
+    ("Leda and the Swan"), per square root of the sentence length."""
+    cap = re.compile(r"(?<=[\w,;:'\"] )[A-Z][\w'\u00C0-\u017F-]+")
+    count: dict = {}
+    for t in texts:
+        for w in set(cap.findall(t)):
+            if w.lower() not in _NOT_SUBJECT and w not in ("I", "I'm", "I've", "I'll", "I'd"):
+                count[w] = count.get(w, 0) + 1
+    names = {w for w, c in count.items() if c >= 3}
+    out = []
+    for t in texts:
+        n = len(names.intersection(cap.findall(t)))
+        n += sum(1 for q in re.findall(r'"([A-Z][^"]{3,60})"', t) if len(q.split()) <= 8)
+        out.append(n / max(len(t.split()), 4) ** 0.5)
+    return zscore(np.array(out, dtype=float))
 
 
 def overview(texts: Sequence[str], cleaned: Sequence[str], times: Sequence[float], salience: np.ndarray,
@@ -221,13 +301,18 @@ def overview(texts: Sequence[str], cleaned: Sequence[str], times: Sequence[float
     P = params
     n = len(texts)
     cands: List[Tuple[int, str, float, float]] = []  # (index, text, score, framing)
+    topic = topic_density(cleaned) if P.topic_weight else np.zeros(n)
+    named = name_density(cleaned) if P.name_weight else np.zeros(n)
+    register = written_register(cleaned) if P.register_weight else np.zeros(n)
     for i in range(n):
         pos = float(times[i]) / max(duration, 1.0)
         text, frame = _candidate(texts[i], cleaned[i], pos, P)
         if text is None:
             continue
         m = max(len(text.split()), 1)
-        sc = float(salience[i]) - P.person_weight * len(_PERSON_RE.findall(text)) / m + P.framing_bonus * frame
+        sc = float(salience[i]) - P.person_weight * len(_PERSON_RE.findall(text)) / m + P.framing_bonus * frame \
+            + P.topic_weight * float(topic[i]) + P.name_weight * float(named[i]) \
+            + P.register_weight * float(register[i]) + P.early_bonus * float(np.exp(-pos / 0.1))
         cands.append((i, text, sc, frame))
     chosen: List[Tuple[int, str]] = []
     total = 0
