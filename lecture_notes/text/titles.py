@@ -4,19 +4,27 @@ specific key phrase, preferring one from a sentence that defines it. Never two u
 from __future__ import annotations
 
 import re
-from typing import List, Optional, Sequence
+from collections import Counter
+from dataclasses import dataclass
+from typing import Dict, List, Optional, Sequence
 
 from lecture_notes.text.stopwords import GENERIC_WORDS, STOPWORDS
-from lecture_notes.text.textutil import normalize_term, tfidf_keyphrases, title_case, tokenize
+from lecture_notes.text.textutil import _candidates, normalize_term, stem, tfidf_keyphrases, title_case, tokenize
 
-__all__ = ["announced_topic", "chapter_title", "noun_phrase"]
+__all__ = ["Candidate", "DEFAULT_PARAMS", "TitleParams", "announced_topic", "chapter_title", "is_introduction",
+           "noun_phrase", "of_phrases", "pick_title", "score_candidate", "title_candidates"]
+
+_VERB_CONTEXT = frozenset("to i you we they he she it can could will would should must might may not don't doesn't "
+                          "didn't cannot can't won't let's".split())
 
 _NP_STOP_RE = re.compile(
     r"[,;:.?!()\"]|--|\s(?:which|that|who|because|since|where|when|while|if|so that|and how|and why|and what|and "
     r"then|but|is|are|was|were|will|would|can|could|has|have|had|does|do|did|I|we|you|they|he|she|it|for a|for the "
     r"next|in order|first|now|today|here|there|right|okay|instead|again)\b", re.I)
 _LEAD_DET_RE = re.compile(r"^(?:(?:a little bit|a little|a bit|some more|some|a few words|a couple of things|more|"
-                          r"now|just|briefly|again|also|then)\s+(?:about\s+|on\s+)?)+", re.I)
+                          r"now|just|briefly|quickly|finally|again|also|then|(?:the\s+)?so-called|(?:another|one|"
+                          r"the other|a further|a different) (?:aspect|part|side|feature|dimension) of)\s+"
+                          r"(?:about\s+|on\s+|to\s+)?)+", re.I)
 _DET_RE = re.compile(r"^(?:the|a|an|this|that|these|those|our|my|your|his|her|its|their)\s+", re.I)
 _VERBS = (r"(?:turn|talk|move|go on|go|look|get|come|switch|shift|focus|begin|start|spend some time|say a few words|"
           r"say something|think|discuss|consider|examine|introduce|return|come back)")
@@ -33,9 +41,20 @@ _ANNOUNCE_RES = [re.compile(p, re.I) for p in (
     r"^(?:so |now |and |okay,? )*what (?:is|are|was|were) (?P<np>[^?]+)\?",
     r"\b(?:called|known as|named)\s+(?P<np>.+)",
 )]
-_BAD_HEAD = frozenset("it this that them these those something anything everything one thing things way bit lot "
+_BAD_HEAD = frozenset("us you me him it this that them these those something anything everything one thing things way bit lot "
                       "here there what how why question questions point points kind sort set lecture lectures class "
                       "course talk today issue issues case cases notice idea ideas stuff part".split())
+# Nouns every lecture uses: they name no topic on their own, so they never stand beside another in "X and Y".
+_WEAK = frozenset("poem poems story stories book books chapter chapters data model models group groups person "
+                  "people subject subjects study studies piece pieces material text texts source sources effect "
+                  "effects body image images section sections stage stages episode evidence argument arguments "
+                  "theory concept idea problem problems issue example examples type types view views "
+                  "world life man men woman women thing things word words number numbers paper papers sense "
+                  "position value values country countries state states system line lines result results".split())
+_OF_BAD_HEAD = frozenset("front rest top bottom middle side couple series set sort kind lot lots bunch piece pieces "
+                         "part parts number amount terms means instead because out inside outside center".split())
+_MOD_RE = re.compile(r"(?:al|ic|ive|ous|ar|ent|ant|est|ian|ary)$")
+_ADJ_RE = re.compile(r"(?:ed|ing|al|ous|ive|ic|ful|less|able|ible|ly|ian)$")
 # A phrase that opens with a preposition or adverb is not a noun phrase ("back to the radio", "by making a few").
 _BAD_START = frozenset("by in up back against into with for from over out off down through about on at to as "
                        "than like very really pretty quite making doing getting going".split())
@@ -51,14 +70,22 @@ def noun_phrase(text: str, max_words: int = 6) -> Optional[str]:
     toks = t.split()
     if not toks or len(toks) > max_words:
         toks = toks[:max_words]
+        low = [w.lower() for w in toks]
+        if "and" in low:  # "the difference between the status quo and [cut]": drop the cut coordination
+            toks = toks[:len(low) - 1 - low[::-1].index("and")]
         while toks and toks[-1].lower() in STOPWORDS:
             toks = toks[:-1]
+    low = [w.lower() for w in toks]
+    if "between" in low and "and" not in low[low.index("between"):]:
+        return None  # "the debate between contagionism" is half a phrase
     while toks and toks[-1].lower() in STOPWORDS | {"about", "of", "to", "in", "on", "with"}:
         toks = toks[:-1]
     phrase = " ".join(toks).strip(" '\"")
     core = _DET_RE.sub("", phrase)
     words = [w.lower() for w in tokenize(core)]
     content = [w for w in words if w not in STOPWORDS and w not in GENERIC_WORDS and len(w) > 2]
+    if len(words) > 1 and words[0] in ("morning", "afternoon", "class", "lecture") and words[1] in ("with", "by"):
+        return None  # "(begin this) morning with a little poem"
     if not content or (words and (words[0] in _BAD_HEAD or words[0] in _BAD_START)) or words[-1] in _BAD_HEAD:
         return None
     return _strip_possessive(core)
@@ -73,33 +100,226 @@ def announced_topic(sentences: Sequence[str], max_sentences: int = 4) -> Optiona
     """The topic the lecturer announces in the first ``max_sentences`` sentences of a chapter, if any."""
     for s in sentences[:max_sentences]:
         for r in _ANNOUNCE_RES:
-            m = r.search(s[:220])
-            if m:
+            m = r.search(s)  # the whole sentence: a cut one ends the phrase mid-word ("anticon")
+            if m and m.start() < 220:
                 np_ = noun_phrase(m.group("np"))
                 if np_:
                     return np_
     return None
 
 
-def chapter_title(sentences: Sequence[str], background: Sequence[str], used: set,
-                  announce_window: int = 4) -> str:
-    """A title for a chapter made of ``sentences``: the announced topic, else its best key phrase against the
-    lecture (``background`` documents) not already used by an earlier chapter (``used`` holds normalised titles)."""
+@dataclass(frozen=True)
+class TitleParams:
+    """How chapter-title candidates are weighed (see ``score_candidate``)."""
+    count_exp: float = 1.0      # weight of how often the chapter says the phrase
+    conc_exp: float = 0.0       # weight of how much of the lecture's use of the phrase falls in this chapter
+    len_bonus: float = 1.2      # bonus per extra word: a longer phrase that is said as often names more
+    caps_bonus: float = 0.0     # proper names and named works
+    early_bonus: float = 0.5    # said in the chapter's opening quarter, where lecturers name the topic
+    announce_bonus: float = 3.0  # the topic the lecturer announces
+    weak_factor: float = 0.4     # multiplier for a phrase ending in an everyday noun ("poem", "data")
+    introduction: bool = True    # the opening chapter that frames the lecture is "Introduction: <topic>"
+    pair_cooccur: int = 1        # ... and the two are said together in at least this many sentences
+    pair_ratio: float = 0.5     # > 0: join the second phrase with "and" when it scores this close and co-occurs
+
+
+DEFAULT_PARAMS = TitleParams()
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A phrase that could title a chapter, with the evidence for it."""
+    phrase: str
+    count: int            # sentences of the chapter that say it
+    lecture_count: int    # background documents (the whole lecture) that say it
+    first: float          # position of its first mention in the chapter, 0..1
+    announced: bool = False
+    verb_like: bool = False
+
+
+def _stems(text: str) -> List[str]:
+    return [stem(w[:-2] if w.lower().endswith("'s") else w) for w in tokenize(text)]
+
+
+def _contains(hay: Sequence[str], key: Sequence[str]) -> bool:
+    n = len(key)
+    return any(list(hay[i:i + n]) == list(key) for i in range(len(hay) - n + 1))
+
+
+def of_phrases(sentences: Sequence[str], min_count: int = 2) -> List[str]:
+    """Repeated "head of (the) complement" phrases ("the immortality of the soul" -> "Immortality of the Soul",
+    "the sense of smell"): a head noun with its of-complement names a topic better than either word."""
+    counts: Counter = Counter()
+    forms: Dict[tuple, Counter] = {}
+    for s in sentences:
+        toks = tokenize(s)
+        low = [t.lower() for t in toks]
+        for i, w in enumerate(low):
+            if w != "of" or i == 0:
+                continue
+            h = i - 1
+            if _bad_word(low[h]) or low[h] in _BAD_HEAD:
+                continue
+            if low[h] in _OF_BAD_HEAD:
+                continue
+            # A modifier before the head stays when it reads as one ("Platonic theory of", "greatest happiness of"),
+            # not when it is a verb ("permit determination of").
+            h0 = h - 1 if h >= 1 and not _bad_word(low[h - 1]) and (
+                toks[h - 1][:1].isupper() or _MOD_RE.search(low[h - 1])) else h
+            j = i + 1
+            det = j < len(low) and low[j] in ("the", "a", "an")
+            if det:
+                j += 1
+            k = j
+            while k < len(low) and k < j + 2 and not _bad_word(low[k]):
+                k += 1
+            if k == j or (k < len(low) and low[k] in GENERIC_WORDS and low[k] not in STOPWORDS):
+                continue  # no complement, or one cut short ("the greatest happiness of the greatest [number]")
+            words = toks[h0:i] + ["of"] + (["the"] if det and low[i + 1] == "the" else []) + toks[j:k]
+            key = tuple(_stems(" ".join(words)))
+            counts[key] += 1
+            forms.setdefault(key, Counter())[" ".join(words)] += 1
+    return [forms[k].most_common(1)[0][0] for k, c in counts.items() if c >= min_count]
+
+
+def repeated_terms(sentences: Sequence[str], min_count: int = 2, max_words: int = 4) -> List[str]:
+    """Multi-word content runs said at least ``min_count`` times ("group selection"), even where a frequent part
+    ("group") outranks them as a key phrase."""
+    counts: Counter = Counter()
+    forms: Dict[tuple, Counter] = {}
+    for s in sentences:
+        for cand in set(_candidates(s, max_words)):
+            if len(cand) < 2:
+                continue
+            key = tuple(_stems(" ".join(cand)))
+            counts[key] += 1
+            forms.setdefault(key, Counter())[" ".join(cand)] += 1
+    return [forms[k].most_common(1)[0][0] for k, c in counts.items() if c >= min_count]
+
+
+def _bad_word(w: str) -> bool:
+    w = w[:-2] if w.endswith("'s") else w
+    return w in STOPWORDS or w in GENERIC_WORDS or len(w) < 3 or w.isdigit()
+
+
+def title_candidates(sentences: Sequence[str], background: Sequence[str], announce_window: int = 4) -> List[Candidate]:
+    """Phrases that could title the chapter: its key phrases, its repeated of-phrases and the announced topic."""
+    sent_stems = [_stems(s) for s in sentences]
+    bg_stems = [_stems(d) for d in background] if background else sent_stems
+    pool: List[str] = [_strip_possessive(p) for p in tfidf_keyphrases(list(sentences), 10, background=background)]
+    pool += of_phrases(sentences) + repeated_terms(sentences)
     topic = announced_topic(sentences, announce_window)
-    if topic and normalize_term(topic) not in used:
-        return _case(topic)
-    phrases: List[str] = [_strip_possessive(p) for p in tfidf_keyphrases(list(sentences), 6, background=background)]
-    phrases = [p for p in dict.fromkeys(phrases) if p and p.split()[0].lower() not in _BAD_START
-               and p.split()[-1].lower() not in _BAD_HEAD]
-    multi = [p for p in phrases if len(p.split()) > 1]
-    for p in phrases:
-        if normalize_term(p) in used:
+    out: List[Candidate] = []
+    seen = set()
+    n = max(len(sentences), 1)
+    verbish = Counter()
+    for st in sentences:
+        toks = [w.lower() for w in tokenize(st)]
+        for prev, w in zip(toks, toks[1:]):
+            if prev in _VERB_CONTEXT:
+                verbish[stem(w)] += 1
+    for p in ([topic] if topic else []) + pool:
+        p = " ".join(p.split()[:6])
+        key = tuple(_stems(p))
+        first_word = p.split()[0].lower() if p.split() else ""
+        if not key or key in seen or first_word in _BAD_START or p.split()[-1].lower() in _BAD_HEAD:
             continue
-        # A multi-word phrase nearly as salient says more than a single word.
-        if len(p.split()) == 1 and multi and phrases.index(multi[0]) <= 2 and normalize_term(multi[0]) not in used:
-            p = multi[0]
-        return _case(" ".join(p.split()[:6]))
-    return ""
+        seen.add(key)
+        hits = [i for i, st in enumerate(sent_stems) if _contains(st, key)]
+        count = len(hits)
+        lec = sum(1 for d in bg_stems if _contains(d, key))
+        first = hits[0] / n if hits else 1.0
+        verb = len(key) == 1 and verbish[key[0]] >= 0.3 * max(count, 1)
+        out.append(Candidate(p, count, max(lec, 1), first, announced=(p == topic), verb_like=verb))
+    return out
+
+
+def score_candidate(c: Candidate, params: TitleParams = DEFAULT_PARAMS) -> float:
+    """Salience of a title candidate: chapter frequency x concentration in the chapter x length, name, position
+    and announcement bonuses."""
+    P = params
+    words = c.phrase.split()
+    count = max(c.count, 1 if c.announced else 0)
+    if count == 0:
+        return 0.0
+    conc = min(1.0, count / max(c.lecture_count, 1))
+    caps = sum(1 for w in words if w[:1].isupper()) / len(words)
+    s = count ** P.count_exp * conc ** P.conc_exp * (1.0 + P.len_bonus * (len(words) - 1)) * (1.0 + P.caps_bonus * caps)
+    if c.first <= 0.25:
+        s *= 1.0 + P.early_bonus
+    if c.announced:
+        s *= 1.0 + P.announce_bonus
+    if c.verb_like or (len(words) == 1 and c.count < 2):
+        s *= 0.4
+    if len(words) == 1 and words[0].lower().strip("'") in _WEAK and not c.announced:
+        s *= P.weak_factor  # "Poem", "Data", "Social Text": the lecture's everyday nouns name no topic
+    return s
+
+
+def chapter_title(sentences: Sequence[str], background: Sequence[str], used: set,
+                  announce_window: int = 4, params: TitleParams = DEFAULT_PARAMS,
+                  opening: Optional[bool] = None) -> str:
+    """A title for a chapter made of ``sentences``: the best-scoring of its announced topic, key phrases and
+    of-phrases against the lecture (``background`` documents), not already used by an earlier chapter (``used``
+    holds normalised titles). The lecture's opening chapter (``opening``; by default, when no title is used yet)
+    that frames the lecture ("today we...", "last time...") is titled "Introduction: <topic>"."""
+    title = pick_title(title_candidates(sentences, background, announce_window), sentences, used, params)
+    if opening is None:
+        opening = not used
+    if opening and params.introduction and is_introduction(sentences):
+        return f"Introduction: {title}" if title else "Introduction"
+    return title
+
+
+_FRAMING_RE = re.compile(
+    r"\b(?:today|this (?:morning|afternoon|lecture|class|session|week)|last (?:time|lecture|week|class)|"
+    r"(?:we|I)(?:'re| are| am|'m) going to|(?:we|I)(?:'ll| will) (?:talk|look|discuss|turn|begin|start|be)|"
+    r"let me (?:begin|start)|(?:we|I) want to (?:talk|look|discuss|begin|start))\b", re.I)
+
+
+def is_introduction(sentences: Sequence[str], window: int = 25) -> bool:
+    """Whether a chapter opens the lecture the way a lecturer introduces it: a preview or recap ("Today we're
+    going to...", "Last time we saw...") in its first ``window`` sentences."""
+    return any(_FRAMING_RE.search(s) for s in sentences[:window])
+
+
+def pick_title(cands: Sequence[Candidate], sentences: Sequence[str], used: set,
+               params: TitleParams = DEFAULT_PARAMS) -> str:
+    """The title made from the best of ``cands`` (``chapter_title`` without the candidate search)."""
+    ranked = sorted(((score_candidate(c, params), i, c) for i, c in enumerate(cands)), key=lambda x: (-x[0], x[1]))
+    ranked = [(s, c) for s, _, c in ranked if s > 0 and normalize_term(c.phrase) not in used]
+    if not ranked:
+        return ""
+    best_s, best = ranked[0]
+    title = best.phrase
+    if params.pair_ratio > 0:
+        for s, c in ranked[1:3]:
+            if s >= params.pair_ratio * best_s and _specific(best.phrase) and _specific(c.phrase) \
+                    and _distinct(best.phrase, c.phrase) and _co_occur(sentences, best.phrase, c.phrase) >= params.pair_cooccur:
+                title = f"{best.phrase} and {c.phrase}"
+                break
+    return _case(title)
+
+
+def _specific(phrase: str) -> bool:
+    """A phrase that can stand beside another in an "X and Y" title: a proper name or a multi-word term, not a
+    word every lecture uses ("poem", "data") or an adjective/participle ("elected", "political")."""
+    words = phrase.split()
+    if any(w.lower().strip("'") in _WEAK for w in words[-1:]):
+        return False
+    if len(words) > 1:
+        return True
+    w = words[0]
+    return w[:1].isupper() and not _ADJ_RE.search(w.lower())
+
+
+def _distinct(a: str, b: str) -> bool:
+    return not (set(_stems(a)) & set(_stems(b)) - {"of", "the"})
+
+
+def _co_occur(sentences: Sequence[str], a: str, b: str) -> int:
+    ka, kb = _stems(a), _stems(b)
+    return sum(1 for s in sentences if _contains(_stems(s), ka) and _contains(_stems(s), kb))
 
 
 def _case(phrase: str) -> str:

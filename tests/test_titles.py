@@ -1,0 +1,103 @@
+"""Chapter-title rules (issue 12 item 2), each on real lecture text (Open Yale Courses captions)."""
+from __future__ import annotations
+
+from lecture_notes.text.titles import (Candidate, chapter_title, is_introduction, of_phrases, pick_title,
+                                       score_candidate)
+
+# PHIL 176, lecture 6 (Kagan): the chapter on Plato's Phaedo.
+PHAEDO = [
+    "Now, in the course of this discussion, Socrates and his disciples argue about not so much the existence of the "
+    "soul, but the question really is the immortality of the soul.",
+    "Socrates believes in the immortality of the soul.",
+    "One of the things that provides the underpinnings for Plato's arguments for the immortality of the soul is "
+    "that the soul can think about the Platonic forms.",
+    "All of these things are, as philosophers nowadays call them, Platonic forms.",
+    "Ordinary material objects of this world can partake of the various Platonic forms, but they should not be "
+    "confused with the Platonic forms.",
+    "And so we don't have a very good grasp of the Platonic forms.",
+    "All this stuff, hungering after pleasure, gets in the way of thinking about the Platonic forms.",
+    "The soul, unlike the body, can grasp perfect justice.",
+]
+# Earlier chapters of the same lecture: the background the chapter's phrases are weighed against.
+DESCARTES = [
+    "Descartes says that he can imagine his mind existing without his body.",
+    "The Morning Star is the Evening Star, although one could imagine otherwise.",
+    "So the argument from conceivability fails: Venus is both the Morning Star and the Evening Star.",
+]
+
+
+def test_of_phrase_keeps_the_head_noun_and_its_complement():
+    # "the immortality of the soul" is said three times: the head noun with its of-complement is the topic.
+    assert "immortality of the soul" in of_phrases(PHAEDO)
+    # Said once, or with a stopword head ("one of the things"), it is not a candidate.
+    assert not any(p.lower().startswith(("one of", "course of", "existence of")) for p in of_phrases(PHAEDO))
+
+
+def test_two_central_specific_phrases_join_with_and_in_title_case():
+    title = chapter_title(PHAEDO, DESCARTES * 3 + PHAEDO, {"morning star"})
+    assert title in ("Immortality of the Soul and Platonic Forms", "Platonic Forms and Immortality of the Soul")
+
+
+def test_frequent_everyday_words_are_never_glued_by_and():
+    # EEB 122 (Stearns): "group" and "individual" are frequent but generic; a teacher names the idea.
+    sents = ["Group selection says that a group of altruists outcompetes a group of selfish individuals.",
+             "The problem with group selection is that the individual in the group who cheats does better.",
+             "Within every group the selfish individual leaves more offspring than the altruistic individual.",
+             "So group selection needs groups to go extinct faster than individuals reproduce.",
+             "The individual always wins within the group."]
+    title = chapter_title(sents, sents + ["Kin selection explains helpers at the nest."] * 4, {"x"})
+    assert title.startswith("Group Selection")
+    assert "Group and" not in title and "Individual and" not in title
+
+
+def test_an_everyday_noun_alone_loses_to_a_named_work():
+    # Modern Poetry 6 (Hammer) on Yeats: "poem" is said most, the poem's name is the topic.
+    sents = ['Contrast this poem to "Lapis Lazuli," a beautiful and moving late poem.',
+             "In Lapis Lazuli the poem turns to a carving in stone.",
+             "The poem says that all things fall and are built again.",
+             "Lapis Lazuli ends with the eyes of the old Chinamen, and the poem is gay.",
+             "This poem was written late."]
+    assert chapter_title(sents, sents, {"x"}) == "Lapis Lazuli"
+
+
+def test_weak_single_word_is_scored_down():
+    weak = Candidate("poem", count=5, lecture_count=5, first=0.0)
+    named = Candidate("Lapis Lazuli", count=2, lecture_count=2, first=0.0)
+    assert score_candidate(named) > score_candidate(weak)
+    assert pick_title([weak, named], [], set()) == "Lapis Lazuli"
+
+
+def test_opening_chapter_that_frames_the_lecture_is_an_introduction():
+    opening = ["Prof: Okay, I think it's probably appropriate that the course finishes on this note.",
+               "So the outline of the lecture is given here, and basically what I'm going to tell you is that the "
+               "initial idea on how altruism and cooperation could evolve was kin selection.",
+               "The theory of natural selection would be refuted if individuals reliably sacrificed their fitness.",
+               "Darwin stated the conditions under which the theory of natural selection would be refuted."]
+    assert is_introduction(opening)
+    title = chapter_title(opening, opening, set())
+    assert title.startswith("Introduction: ") and "Natural Selection" in title
+    # The same text later in the lecture, or an opening that does not frame the lecture, is not an introduction.
+    assert not chapter_title(opening, opening, {"kin selection"}).startswith("Introduction")
+    plain = opening[2:]
+    assert not is_introduction(plain)
+    assert not chapter_title(plain, plain, set()).startswith("Introduction")
+
+
+def test_announced_phrase_is_never_cut_mid_word_or_mid_coordination():
+    # Epidemics 13 (Snowden): the announcement ends past the 220th character of a long sentence.
+    long = ("And this morning, in that light, I'm going to be looking at one of the great medical debates-- in "
+            "particular, a great medical debate of the nineteenth century-- which was the so-called debate between "
+            "contagionism and anticontagionism.")
+    from lecture_notes.text.titles import announced_topic, noun_phrase
+    opening = "So in that light, as I said, " * 6  # 180 characters before the announcement
+    topic = announced_topic([opening + "let's turn to the so-called debate between contagionism and "
+                             "anticontagionism."])
+    assert topic == "debate between contagionism and anticontagionism"
+    assert noun_phrase(long.split("which was ")[1]) == "debate between contagionism and anticontagionism"
+    # Moral Foundations 5 (Shapiro): cut after 6 words, "between the status quo" would be half a phrase.
+    assert noun_phrase("the difference between the status quo and distribution IV here") is None
+    # Modern Poetry 20 (Hammer): "I want to begin this morning with a little poem" announces no topic.
+    assert announced_topic(["I want to begin this morning with a little poem that you may never have heard of."]) \
+        is None
+    # Old Testament 7 (Hayes): "get us up to the patriarchs" is not a noun phrase.
+    assert announced_topic(["But first I want to get us up to the patriarchs and matriarchs."]) is None
