@@ -50,6 +50,21 @@ def test_read_slides_saves_jpegs_and_drops_only_blank(media_factory, tmp_path):
     assert engine.seen[0] == (1080, 1920, 3) and engine.seen[1] == (720, 1280, 3)
 
 
+def test_a_slide_shown_again_is_read_once(media_factory, tmp_path):
+    title, bullets = media_factory.SLIDES[0]
+    a = media_factory.slide_image(title, bullets, size=(1280, 720))
+    rng = np.random.default_rng(3)
+    a_again = np.clip(a.astype(int) + rng.integers(-6, 7, a.shape), 0, 255).astype(np.uint8)  # re-encoded
+    b = media_factory.slide_image(*media_factory.SLIDES[1], size=(1280, 720))
+    one_word = media_factory.slide_image(title, bullets[:2] + ["Learning rate sets the stop"], size=(1280, 720))
+    engine = FakeEngine()
+    spans = [_span(a, 0, 10), _span(b, 10, 20), _span(a_again, 20, 30), _span(one_word, 30, 40)]
+    out = read_slides(spans, engine, tmp_path)
+    assert len(engine.seen) == 3  # a, b, the one-word edit; a_again reuses a's lines
+    assert [s.text for s in out] == ["Title\nbody"] * 4
+    assert [s.image_path for s in out] == [f"slides/slide-00{i}.jpg" for i in range(1, 5)]  # each keeps its image
+
+
 def test_full_res_callback_and_fallback(media_factory, tmp_path):
     small = media_factory.slide_image(*media_factory.SLIDES[1], size=(320, 180))
     asked = []

@@ -48,6 +48,41 @@ def prepare_for_ocr(image: np.ndarray) -> np.ndarray:
     return np.asarray(Image.fromarray(arr).resize(size, Image.LANCZOS))
 
 
+class _SeenSlides:
+    """OCR results of the slides read so far, keyed by a 320 px grey thumbnail: a lecture that returns to an
+    earlier slide (an outline, a recap) gets its text again without a second OCR pass.
+
+    Two pictures are the same slide when their thumbnails (box-averaged, so compression noise cancels) differ by
+    more than 24 grey levels in at most 2 pixels and by under 3 on average: one changed character of body text
+    changes several. Doubt costs only a second OCR pass. A 16 x 9 summary is compared first, so a long lecture does not compare every pair
+    in full."""
+
+    def __init__(self) -> None:
+        self._seen: List[tuple] = []
+
+    @staticmethod
+    def _thumbs(image: np.ndarray) -> tuple:
+        img = Image.fromarray(np.asarray(image, dtype=np.uint8)[..., :3]).convert("L")
+        w, h = img.size
+        fine = np.asarray(img.resize((320, max(1, round(320 * h / w))), Image.BOX), dtype=np.int16)
+        coarse = np.asarray(img.resize((16, 9), Image.BOX), dtype=np.float32)
+        return image.shape, coarse, fine
+
+    def lookup(self, image: np.ndarray) -> tuple:
+        """(thumbnails of ``image``, the lines read from an earlier identical picture or None)."""
+        key = self._thumbs(image)
+        shape, coarse, fine = key
+        for (s, c, f), lines in self._seen:
+            if s == shape and float(np.abs(c - coarse).max()) < 8.0:
+                d = np.abs(f - fine)
+                if int((d > 24).sum()) <= 2 and float(d.mean()) < 3.0:
+                    return key, lines
+        return key, None
+
+    def add(self, key: tuple, lines: List) -> None:
+        self._seen.append((key, lines))
+
+
 def save_keyframe(image: np.ndarray, path: Path, *, max_width: int = 1280, quality: int = 85) -> Path:
     """Write ``image`` as a JPEG no wider than ``max_width``."""
     img = Image.fromarray(np.asarray(image, dtype=np.uint8)[..., :3])
@@ -70,11 +105,13 @@ def read_slides(spans: Sequence[SlideSpan], engine: OcrEngine, image_root: Path,
 
     ``full_res(t)``, when given (e.g. ``lambda t: media.frame_at(path, t)``), re-decodes the keyframe at
     full resolution for sharper OCR and images; on failure the sampled keyframe is used. Slides with no
-    text are kept unless the frame is visually blank. ``progress(done, total)`` is called per slide.
+    text are kept unless the frame is visually blank. A slide shown again later is not read twice (its
+    earlier text is reused). ``progress(done, total)`` is called per slide.
     Numbering of saved images is consecutive over the kept slides.
     """
     image_root = Path(image_root)
     out: List[Slide] = []
+    seen = _SeenSlides()
     total = len(spans)
     for i, span in enumerate(spans):
         image = np.asarray(span.keyframe)
@@ -84,7 +121,12 @@ def read_slides(spans: Sequence[SlideSpan], engine: OcrEngine, image_root: Path,
             except Exception as exc:  # a sampled keyframe is still a usable image
                 log.warning("full-resolution decode at %.1f s failed (%s); using the sampled frame",
                             span.keyframe_t, exc)
-        lines = engine.read(prepare_for_ocr(image))
+        key, lines = seen.lookup(image)
+        if lines is None:
+            lines = engine.read(prepare_for_ocr(image))
+            seen.add(key, lines)
+        else:
+            log.info("slide at %.1f s shows an earlier slide again; its text was read once", span.start)
         title, text, conf = split_title(lines)
         if not text and is_blank(image):
             log.info("dropping blank slide at %.1f-%.1f s", span.start, span.end)
