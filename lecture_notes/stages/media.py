@@ -1,8 +1,8 @@
 """Media decoding: probe inputs, decode audio to 16 kHz mono float32, sample video frames.
 
-PyAV does probing and audio; decord does fast reduced-resolution frame sampling, with a PyAV
-seek-and-decode fallback for files decord cannot open. Every user-facing failure is an InputError
-whose one-line message says how to fix it.
+PyAV does probing and audio; frames are sampled at reduced resolution by `keyframes` (decord's frame index,
+PyAV keyframe decoding), with a PyAV seek-and-decode fallback for files decord cannot open. Every user-facing
+failure is an InputError whose one-line message says how to fix it.
 """
 from __future__ import annotations
 
@@ -17,10 +17,10 @@ import numpy as np
 from lecture_notes.core.config import MEDIA_EXTS
 from lecture_notes.core.errors import InputError
 from lecture_notes.core.types import Frame, MediaInfo
+from lecture_notes.stages.keyframes import _iter_decord, _video_stream, iter_adaptive
 
 log = logging.getLogger(__name__)
 
-_BATCH = 16  # decord frames per get_batch call: bounded memory, few seeks
 _SEEK_GAP = 4.0  # PyAV fallback: seek instead of decoding forward when the next sample is this far ahead
 
 
@@ -51,16 +51,6 @@ def _open(path: Path):
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise InputError(f"{path.name} is not a readable media file ({reason}); check the file is complete, "
                          f"or re-encode it with ffmpeg -i IN out.mp4") from exc
-
-
-def _video_stream(container):
-    """The first real video stream; cover art (attached pictures) in audio files does not count."""
-    import av
-
-    for s in container.streams.video:
-        if not (s.disposition & av.stream.Disposition.attached_pic):
-            return s
-    return None
 
 
 def _duration(container) -> float:
@@ -131,7 +121,7 @@ def iter_frames(path, fps: float = 0.5, max_side: int = 640, adaptive: bool = Tr
 
     Uses decord (batched, scaled in the decoder) and falls back to PyAV seeking when decord cannot open
     the file. Audio-only inputs yield nothing. With ``adaptive`` (default), only keyframes are decoded
-    where consecutive keyframes show the same picture; see `_iter_decord_adaptive`.
+    where consecutive keyframes show the same picture; see `keyframes.iter_adaptive`.
     """
     info = probe(path)
     if not info.has_video:
@@ -148,7 +138,10 @@ def iter_frames(path, fps: float = 0.5, max_side: int = 640, adaptive: bool = Tr
         reader = None
     if reader is not None:
         name = Path(path).name
-        yield from (_iter_decord_adaptive(reader, times, name) if adaptive else _iter_decord(reader, times, name))
+        if adaptive:
+            yield from iter_adaptive(reader, times, name, Path(path), size)
+        else:
+            yield from _iter_decord(reader, times, name)
     else:
         yield from _iter_pyav(Path(path), times, size)
 
@@ -167,130 +160,6 @@ def _open_decord(path: Path, size: Tuple[int, int]):
         _DECORD_QUIET = True
     return decord.VideoReader(str(path), ctx=decord.cpu(0), width=size[0], height=size[1],
                               num_threads=min(2, os.cpu_count() or 1))
-
-
-def _frame_starts(reader) -> np.ndarray:
-    """Start time of every frame from the container's own timestamps (variable frame rate safe); evenly
-    spaced at the average rate when the container has none."""
-    n = len(reader)
-    try:
-        stamps = np.asarray(reader.get_frame_timestamp(list(range(n)))[:, 0], dtype=np.float64)
-        if stamps.shape == (n,) and np.all(np.isfinite(stamps)) and np.all(np.diff(stamps) >= 0):
-            return stamps
-    except Exception:  # some containers lack per-frame timestamps
-        pass
-    return np.arange(n, dtype=np.float64) / float(reader.get_avg_fps() or 25.0)
-
-
-def _sample_indices(starts: np.ndarray, times: Sequence[float]) -> List[int]:
-    """For each sample time, the frame on screen then (the last one starting at or before it), in order and
-    without repeats. Using real timestamps, not ``t * average fps``, keeps a clip that drops from 25 fps to
-    0.5 fps sampled all the way through."""
-    n = len(starts)
-    idx: List[int] = []
-    for t in times:
-        i = int(np.searchsorted(starts, t + 1e-6, side="right")) - 1
-        i = min(n - 1, max(0, i))
-        if not idx or i > idx[-1]:
-            idx.append(i)
-    return idx
-
-
-def _read(reader, idx: Sequence[int], starts: np.ndarray, name: str) -> Iterator[Frame]:
-    """Decode frames ``idx`` in batches. A decoding error (a truncated or damaged file) ends the sequence
-    with a warning: the frames read so far are still good slides."""
-    for b in range(0, len(idx), _BATCH):
-        try:
-            batch = reader.get_batch(list(idx[b:b + _BATCH])).asnumpy()
-        except Exception as exc:  # decord raises its own DECORDError (a RuntimeError) mid-file
-            at = float(starts[idx[b]]) if len(starts) else 0.0
-            log.warning("video decoding of %s failed at %.1f s (%s); slides after that point are missing "
-                        "(the file looks truncated or damaged)", name, at, _first_line(exc))
-            raise _DecodeStopped() from None
-        for j, img in enumerate(batch):
-            yield Frame(float(starts[idx[b + j]]), np.ascontiguousarray(img))
-
-
-class _DecodeStopped(Exception):
-    """Frame decoding hit a damaged part of the file; the caller stops sampling."""
-
-
-def _first_line(exc: BaseException) -> str:
-    text = " ".join(str(exc).split())
-    return (text[-160:] if text else type(exc).__name__)
-
-
-def _iter_decord(reader, times: Sequence[float], name: str = "the video") -> Iterator[Frame]:
-    starts = _frame_starts(reader)
-    try:
-        yield from _read(reader, _sample_indices(starts, times), starts, name)
-    except _DecodeStopped:
-        return
-
-
-def _thumb(img: np.ndarray) -> np.ndarray:
-    """Tiny grey thumbnail (about 64 px wide, block means of the channel mean) for a cheap "did anything change"
-    test. PIL's box filter averages the blocks in C: numpy's reshape-and-mean of a float copy took longer than
-    decoding the frame."""
-    from PIL import Image
-
-    arr = np.asarray(img)
-    h, w = arr.shape[:2]
-    sy, sx = max(1, h // 36), max(1, w // 64)
-    crop = np.ascontiguousarray(arr[: h - h % sy, : w - w % sx, :3], dtype=np.uint8)
-    small = Image.fromarray(crop).resize((crop.shape[1] // sx, crop.shape[0] // sy), Image.BOX)
-    return np.asarray(small, dtype=np.float32).mean(axis=2)
-
-
-def _differs(a: np.ndarray, b: np.ndarray) -> bool:
-    # Deliberately sensitive: a false "differs" only costs decoding one GOP; a miss loses a slide.
-    d = np.abs(a - b)
-    return bool((d > 3.0).mean() > 0.0005 or d.max() > 12.0)
-
-
-def _iter_decord_adaptive(reader, times: Sequence[float], name: str = "the video") -> Iterator[Frame]:
-    """Coarse-to-fine sampling: decode the keyframes (each one a seek + a single I-frame), and decode the
-    regular samples only inside GOPs whose bounding keyframes differ.
-
-    Decoding every frame of an hour of 720p video costs minutes even when only 1 frame in 60 is kept,
-    because H.264 frames depend on their predecessors; lecture videos are mostly static, so most GOPs
-    start and end on the same slide and need nothing but their keyframe. A slide that appears and
-    disappears entirely between two identical keyframes is missed; GOPs are typically 2-10 s long.
-    """
-    n = len(reader)
-    starts = _frame_starts(reader)
-    try:
-        keys = sorted({int(k) for k in reader.get_key_indices() if 0 <= int(k) < n})
-    except Exception:  # container without an index: sample regularly
-        keys = []
-    samples = _sample_indices(starts, times)
-    if len(keys) < 3 or len(keys) * 2 >= len(samples):
-        yield from _iter_decord(reader, times, name)
-        return
-
-    def read(idx: List[int]) -> Iterator[Frame]:
-        return _read(reader, idx, starts, name)
-
-    bounds = keys + [n]
-    prev: np.ndarray | None = None
-    dense = 0
-    try:
-        for g, key_frame in enumerate(read(keys)):
-            thumb = _thumb(key_frame.image)
-            if prev is not None:
-                inner = [i for i in samples if keys[g - 1] < i < keys[g]]
-                if inner and _differs(prev, thumb):
-                    dense += 1
-                    yield from read(inner)
-            yield key_frame
-            prev = thumb
-        tail = [i for i in samples if i > keys[-1]]
-        if tail:
-            yield from read(tail)
-    except _DecodeStopped:
-        return
-    log.info("sampled %d keyframes, decoded %d of %d GOPs densely", len(keys), dense, len(bounds) - 1)
-    del reader
 
 
 def _iter_pyav(path: Path, times: Sequence[float], size: Tuple[int, int]) -> Iterator[Frame]:

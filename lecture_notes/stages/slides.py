@@ -376,8 +376,8 @@ def split_title(lines: Sequence[OcrLine]) -> Tuple[str, str, float]:
 
 
 # The slides cache entry holds the result of frames -> slide spans -> OCR -> (optional) slide descriptions.
-_CODE = ("lecture_notes.stages.media", "lecture_notes.stages.slides", "lecture_notes.stages.ocr",
-         "lecture_notes.stages.vision", "lecture_notes.core.layout")
+_CODE = ("lecture_notes.stages.media", "lecture_notes.stages.keyframes", "lecture_notes.stages.slides",
+         "lecture_notes.stages.ocr", "lecture_notes.stages.vision", "lecture_notes.core.layout")
 
 
 def cache_key(sha: str, *, frame_rate: float, frame_max_side: int, ocr: Any, ocr_options: Dict[str, Any],
