@@ -190,7 +190,7 @@ def main() -> int:
     if args.grid:
         return grid(sets, args, embedder, score_qa)
     ours, base_bm25, base_dense = [], [], []
-    declined_dev, declined_off, feats_dev, feats_off = [], [], [], []
+    declined_dev, declined_off, feats_dev, feats_off, groups = [], [], [], [], []
     for set_dir in sets:
         queries = json.loads((set_dir / "queries.json").read_text())
         engine = SearchEngine([load_set_index(set_dir, args.out, embedder, args.full)], embedder)
@@ -204,12 +204,12 @@ def main() -> int:
         _, off_declined, off_feats = run_set(engine, off)
         declined_off += off_declined
         feats_off += off_feats
+        groups.append((feats, off_feats))
         print(f"{set_dir.name[:44]:<44} spec R@5 {m.get('specific', {}).get('R@5', float('nan')):.2f} "
               f"topic R@1 {m.get('topic', {}).get('R@1', float('nan')):.2f} off declined "
               f"{sum(off_declined)}/{len(off_declined)} dev declined {sum(declined)}/{len(declined)}", flush=True)
-    if args.fit_abstention:
-        fit(feats_dev, feats_off)
-    table(ours, base_bm25, base_dense, declined_dev, declined_off, args)
+    loso = fit(groups) if args.fit_abstention else None
+    table(ours, base_bm25, base_dense, declined_dev, declined_off, args, loso)
     return 0
 
 
@@ -244,12 +244,15 @@ def grid(sets, args, embedder, score_qa) -> int:
     return 0
 
 
-def fit(feats_dev: list, feats_off: list) -> None:
-    """Logistic regression (plain gradient descent) of answerable vs off-topic on the three evidence features."""
+FEATURES = ("best_sentence", "best_unit", "coverage")
+
+
+def logistic(feats_dev: list, feats_off: list):
+    """Class-balanced logistic regression (plain gradient descent) of answerable vs off-topic questions on the
+    evidence features: (b0, b_sent, b_unit, b_cov)."""
     import numpy as np
 
-    keys = ("best_sentence", "best_unit", "coverage")
-    X = np.array([[f[k] for k in keys] for f in feats_dev + feats_off], np.float64)
+    X = np.array([[f[k] for k in FEATURES] for f in feats_dev + feats_off], np.float64)
     y = np.array([1.0] * len(feats_dev) + [0.0] * len(feats_off))
     w = np.ones(len(y))
     w[y == 1] = len(y) / (2 * (y == 1).sum())
@@ -259,14 +262,37 @@ def fit(feats_dev: list, feats_off: list) -> None:
     for _ in range(20000):
         p = 1 / (1 + np.exp(-Xb @ beta))
         beta -= 0.5 * (Xb.T @ (w * (p - y))) / len(y)
-    p = 1 / (1 + np.exp(-Xb @ beta))
-    print("abstention coefficients (b0, best_sentence, best_unit, coverage):", [round(float(b), 3) for b in beta])
-    for thr in (0.3, 0.4, 0.5, 0.6):
-        print(f"  threshold {thr}: off-topic declined {np.mean(p[y == 0] < thr):.3f}, "
-              f"dev wrongly declined {np.mean(p[y == 1] < thr):.3f}")
+    return [float(b) for b in beta]
 
 
-def table(ours, bm, de, declined_dev, declined_off, args) -> None:
+def declined(coef, feats: list, threshold: float = 0.5) -> list:
+    from lecture_notes.search.answer import confidence
+
+    return [confidence(f, coef) < threshold for f in feats]
+
+
+def fit(groups: list) -> tuple:
+    """Fit on all sets (the shipped coefficients) and leave-one-set-out: for each set, fit on the others and
+    count its declines. ``groups`` = [(dev features, off-topic features)] per set. Returns the held-out
+    (dev wrongly declined, off-topic declined) flags."""
+    all_dev = [f for d, _ in groups for f in d]
+    all_off = [f for _, o in groups for f in o]
+    beta = logistic(all_dev, all_off)
+    print("abstention coefficients (b0, best_sentence, best_unit, coverage):", [round(b, 3) for b in beta])
+    print(f"  in-sample at 0.5: off-topic declined {sum(declined(beta, all_off)) / len(all_off):.3f}, "
+          f"dev wrongly declined {sum(declined(beta, all_dev)) / len(all_dev):.3f}")
+    held_dev, held_off = [], []
+    for i, (dev, off) in enumerate(groups):
+        rest = [g for j, g in enumerate(groups) if j != i]
+        b = logistic([f for d, _ in rest for f in d], [f for _, o in rest for f in o])
+        held_dev += declined(b, dev)
+        held_off += declined(b, off)
+    print(f"  leave-one-set-out at 0.5: off-topic declined {sum(held_off) / len(held_off):.3f}, "
+          f"dev wrongly declined {sum(held_dev) / max(1, len(held_dev)):.3f}")
+    return held_dev, held_off
+
+
+def table(ours, bm, de, declined_dev, declined_off, args, loso=None) -> None:
     rows = []
     for kind, key, ratio_target in (("specific", "R@5", 1.10), ("specific", "MRR@10", 1.10), ("specific", "R@1", None),
                                     ("topic", "R@1", 1.0), ("topic", "R@5", None), ("topic", "MRR@10", None),
@@ -287,6 +313,12 @@ def table(ours, bm, de, declined_dev, declined_off, args) -> None:
     dev = sum(declined_dev) / max(1, len(declined_dev))
     print(f"| off-topic declined | {off:.1%} | | | | >= 90% |")
     print(f"| dev questions wrongly declined | {dev:.1%} | | | | <= 10% |")
+    if loso:
+        held_dev, held_off = loso
+        print(f"| off-topic declined (leave-one-set-out fit) | {sum(held_off) / max(1, len(held_off)):.1%} | | | | "
+              f">= 90% |")
+        print(f"| dev questions wrongly declined (leave-one-set-out fit) | "
+              f"{sum(held_dev) / max(1, len(held_dev)):.1%} | | | | <= 10% |")
 
 
 if __name__ == "__main__":

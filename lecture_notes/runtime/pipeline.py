@@ -214,7 +214,10 @@ def _slides_and_transcript(config: BuildConfig, info: MediaInfo, sha: str, trans
 
 
 def _notes_stage(config: BuildConfig, info: MediaInfo, sha: str, transcript: Transcript,
-                 slides: Sequence[Slide], title: str, cache: StageCache, progress: Progress) -> Tuple[LectureNotes, bool]:
+                 slides: Sequence[Slide], title: str, cache: StageCache, progress: Progress,
+                 keep: Optional[Dict[str, Any]] = None) -> Tuple[LectureNotes, bool]:
+    """The notes (cached). ``keep``: when given, the embedder is left open in ``keep["embedder"]`` for the search
+    stage (its cache already holds every sentence's vector) instead of being closed."""
     from lecture_notes.stages import chunking
     from lecture_notes.stages import merge
     from lecture_notes.stages import notes as notes_mod
@@ -270,7 +273,10 @@ def _notes_stage(config: BuildConfig, info: MediaInfo, sha: str, transcript: Tra
         if stats:
             notes = replace(notes, stats=tuple(sorted(stats.items())))
     finally:
-        embedder.close()
+        if keep is not None:
+            keep["embedder"] = embedder
+        else:
+            embedder.close()
     cache.put("notes", key, notes)
     return notes, False
 
@@ -323,6 +329,7 @@ def build_notes(config: BuildConfig, progress: Optional[Progress] = None, cancel
     timings: Dict[str, float] = {}
     hits: Dict[str, bool] = {}
     cache: Optional[StageCache] = None
+    kept: Dict[str, Any] = {}  # the notes stage's embedder, handed on to the search stage
     try:
         cache = _cache_for(config)
         t0 = time.perf_counter()
@@ -339,7 +346,7 @@ def build_notes(config: BuildConfig, progress: Optional[Progress] = None, cancel
         timings["vocab"] = time.perf_counter() - t0
         t0 = time.perf_counter()
         title = _title(config, info, slides)
-        notes, hits["notes"] = _notes_stage(config, info, sha, transcript, slides, title, cache, progress)
+        notes, hits["notes"] = _notes_stage(config, info, sha, transcript, slides, title, cache, progress, kept)
         # Facts about the source come from this run: a cached result may have been made from a copy of
         # the same recording under another name.
         notes = replace(notes, source=replace(notes.source, path=str(info.path.name), sha256=sha))
@@ -359,7 +366,7 @@ def build_notes(config: BuildConfig, progress: Optional[Progress] = None, cancel
 
         search_files, search_hit = write_search_index(
             notes, staging.path, cache, embedder=config.embedder_backend,
-            embedder_options=registry.configured(config, "embedder")[1])
+            embedder_options=registry.configured(config, "embedder")[1], model=kept.pop("embedder", None))
         if search_files:  # no notes.json (e.g. --format md): no index, so no cache hit to report
             hits["search"] = search_hit
         files += search_files
@@ -373,6 +380,8 @@ def build_notes(config: BuildConfig, progress: Optional[Progress] = None, cancel
         staging.discard()
         raise
     finally:
+        if "embedder" in kept:
+            kept.pop("embedder").close()
         if cache is not None:
             cache.cleanup()
     files = [final / Path(f).relative_to(staging.path) for f in files]

@@ -20,6 +20,11 @@ from lecture_notes.search.units import tokens
 
 log = logging.getLogger(__name__)
 
+# How questions are phrased, not what they are about: left out of the lexical query (stemmed like tokens()).
+ASK_WORDS = frozenset(tokens(
+    "summarize summarise summary discuss discussed discussion discussions talk talked opinion opinions explain "
+    "explained describe described mention mentioned according reason reasons view views"))
+
 
 @dataclass(frozen=True)
 class SearchParams:
@@ -36,6 +41,12 @@ class SearchParams:
     merge_gap_s: float = 2.0
     kind_weight: Tuple[Tuple[str, float], ...] = (("window", 1.0), ("chapter", 0.9), ("slide", 0.9),
                                                   ("point", 0.8), ("term", 0.8))
+    fusion: str = "rrf"  # "rrf" (reciprocal rank) or "score" (each signal scaled to 0-1 by its best value)
+    smooth: float = 0.0  # share of the neighbouring windows' mean score added to each window (topic context)
+    drop_ask_words: bool = False  # leave question phrasing ("summarize", "discuss", ...) out of the lexical query
+    tighten: bool = True  # moments tightened to the answer-bearing sentences (else the whole unit)
+    min_moment_s: float = 0.0  # a tightened moment is widened (neighbour sentences, both sides) to this length
+    spread_s: float = 0.0  # a moment this close (midpoints, same lecture) to a better one goes after the others
 
 
 @dataclass(frozen=True)
@@ -76,10 +87,32 @@ class SearchEngine:
         self._sent_off = np.cumsum([0] + [len(x.sentences) for x in self.lectures])
         self.sent_vecs = np.concatenate([x.sent_vecs for x in self.lectures if len(x.sentences)] or
                                         [np.zeros((0, dim), np.float32)])
+        starts = np.array([self._sent_off[self.unit_lec[g]] + u.s0 for g, u in enumerate(self.units)], np.int64)
+        ends = np.array([self._sent_off[self.unit_lec[g]] + u.s1 for g, u in enumerate(self.units)], np.int64)
+        self._has_sents = ends > starts
+        self._bounds = np.stack([starts, np.maximum(ends, starts + 1)], 1).reshape(-1) if len(starts) \
+            else np.zeros(0, np.int64)
+        self._bounds = np.minimum(self._bounds, len(self.sent_vecs))
+        # Neighbouring windows of the same lecture (itself at either end), for score smoothing.
+        idx = np.arange(len(self.units))
+        win = np.array([u.kind == "window" for u in self.units], bool)
+        same_prev = np.r_[False, (self.unit_lec[1:] == self.unit_lec[:-1]) & win[1:] & win[:-1]]
+        same_next = np.r_[same_prev[1:], False]
+        self._prev = np.where(same_prev, idx - 1, idx)
+        self._next = np.where(same_next, idx + 1, idx)
+        self._is_window = win.astype(np.float32)
 
     # ---- scoring ----------------------------------------------------------------------------------------
     def embed_query(self, query: str) -> np.ndarray:
         return np.asarray(self.embedder.embed([query])[0], np.float32)
+
+    def query_tokens(self, query: str) -> List[str]:
+        """The query's content words for the lexical side (question phrasing left out when that leaves any)."""
+        toks = tokens(query)
+        if self.params.drop_ask_words:
+            kept = [t for t in toks if t not in ASK_WORDS]
+            return kept or toks
+        return toks
 
     def _term_weights(self, qtoks: Sequence[str]) -> Dict[str, float]:
         return {t: self.bm25.idf(t) for t in set(qtoks)}
@@ -101,37 +134,40 @@ class SearchEngine:
         p = self.params
         n = len(self.units)
         dense = self.unit_vecs @ qv if n else np.zeros(0, np.float32)
-        lex = self.bm25.scores(qtoks) if n else np.zeros(0, np.float32)
+        if not n:
+            return np.zeros(0, np.int64), np.zeros(0, np.float32), dense
+        lex = self.bm25.scores(qtoks)
+        best_sent = self._best_sentence(qv) if p.w_sent > 0 and len(self.sent_vecs) else None
         fused = np.zeros(n, np.float32)
-        for scores, w in ((dense, p.w_dense), (lex, p.w_lex)):
-            if w <= 0 or not n:
-                continue
-            order = np.argsort(-scores, kind="stable")
-            ranks = np.empty(n, np.float32)
-            ranks[order] = np.arange(n, dtype=np.float32)
-            contrib = w / (p.rrf_k + ranks)
-            if scores is lex:
-                contrib[lex <= 0] = 0.0
-            fused += contrib
-        if p.w_sent > 0 and n and len(self.sent_vecs):
-            fused += p.w_sent * self._best_sentence_rrf(qv)
+        if p.fusion == "score":
+            fused += p.w_dense * _scaled(dense)
+            if lex.max() > 0:
+                fused += p.w_lex * lex / lex.max()
+            if best_sent is not None:
+                fused += p.w_sent * _scaled(best_sent)
+        else:
+            fused += p.w_dense * _rrf(dense, p.rrf_k)
+            if p.w_lex > 0:
+                fused += np.where(lex > 0, p.w_lex * _rrf(lex, p.rrf_k), 0.0).astype(np.float32)
+            if best_sent is not None:
+                fused += p.w_sent * self._best_sentence_rrf(qv)
+        if p.smooth > 0:
+            fused = fused + p.smooth * 0.5 * (fused[self._prev] + fused[self._next]) * self._is_window
         fused *= self.kind_w
         return np.argsort(-fused, kind="stable"), fused, dense
 
+    def _best_sentence(self, qv: np.ndarray) -> np.ndarray:
+        """Per unit: the cosine of its best sentence (max-sim evidence)."""
+        return self._unit_max(self.sent_vecs @ qv)
+
+    def _unit_max(self, per_sentence: np.ndarray) -> np.ndarray:
+        vals = np.append(per_sentence, np.float32(0.0))  # reduceat needs every index < len
+        out = np.maximum.reduceat(vals, self._bounds)[::2]
+        return np.where(self._has_sents, out, 0.0).astype(np.float32)
+
     def _best_sentence_rrf(self, qv: np.ndarray) -> np.ndarray:
-        """Per unit: reciprocal rank of its best sentence among all sentences (max-sim evidence)."""
-        p = self.params
-        cos = self.sent_vecs @ qv
-        order = np.argsort(-cos, kind="stable")
-        ranks = np.empty(len(cos), np.float32)
-        ranks[order] = np.arange(len(cos), dtype=np.float32)
-        rr = 1.0 / (p.rrf_k + ranks)
-        out = np.zeros(len(self.units), np.float32)
-        for g, u in enumerate(self.units):
-            if u.s1 > u.s0:
-                base = self._sent_off[self.unit_lec[g]]
-                out[g] = rr[base + u.s0:base + u.s1].max()
-        return out
+        """Per unit: reciprocal rank of its best sentence among all sentences."""
+        return self._unit_max(_rrf(self.sent_vecs @ qv, self.params.rrf_k))
 
     # ---- moments ----------------------------------------------------------------------------------------
     def tighten(self, g: int, qv: np.ndarray, weights: Dict[str, float], score: float) -> Optional[Moment]:
@@ -141,6 +177,9 @@ class SearchEngine:
         sents = self.lectures[lec].sentences
         if u.s1 <= u.s0 or u.s1 > len(sents):
             return None
+        if not p.tighten:
+            return Moment(lec, sents[u.s0][0], sents[u.s1 - 1][1], score,
+                          " ".join(t for _, _, t in sents[u.s0:u.s1]), g, u.s0, u.s1)
         sc = self.sentence_scores(lec, u.s0, u.s1, qv, weights)
         b = int(np.argmax(sc))
         lo = hi = b
@@ -154,6 +193,13 @@ class SearchEngine:
                         lo, hi, grew = min(lo, cand), max(hi, cand), True
             if not grew:
                 break
+        while sents[u.s0 + hi][1] - sents[u.s0 + lo][0] < p.min_moment_s and (lo > 0 or hi < len(sc) - 1):
+            before = sents[u.s0 + lo][0] - sents[u.s0 + lo - 1][0] if lo > 0 else float("inf")
+            after = sents[u.s0 + hi + 1][1] - sents[u.s0 + hi][1] if hi < len(sc) - 1 else float("inf")
+            if before <= after:
+                lo -= 1
+            else:
+                hi += 1
         i, j = u.s0 + lo, u.s0 + hi + 1
         text = " ".join(t for _, _, t in sents[i:j])
         return Moment(lec, sents[i][0], sents[j - 1][1], score, text, g, i, j)
@@ -179,17 +225,30 @@ class SearchEngine:
                                      " ".join(t for _, _, t in sents[lo:hi]), k.unit, lo, hi)
         return kept
 
+    def _spread(self, moments: List[Moment]) -> List[Moment]:
+        """Near-duplicates (midpoints within ``spread_s`` of a better moment of the same lecture) go last."""
+        gap = self.params.spread_s
+        if gap <= 0:
+            return moments
+        first: List[Moment] = []
+        later: List[Moment] = []
+        for m in moments:
+            mid = (m.start + m.end) / 2
+            near = any(k.lecture == m.lecture and abs((k.start + k.end) / 2 - mid) < gap for k in first)
+            (later if near else first).append(m)
+        return first + later
+
     def search(self, query: str, k: int = 5, qv: Optional[np.ndarray] = None) -> List[Moment]:
         """The ``k`` best moments for ``query`` (fewer when the lectures are short)."""
         if not self.units:
             return []
         qv = self.embed_query(query) if qv is None else qv
-        qtoks = tokens(query)
+        qtoks = self.query_tokens(query)
         order, fused, _ = self.rank_units(qv, qtoks)
         weights = self._term_weights(qtoks)
         top = [int(g) for g in order[:max(self.params.candidates, k)]]
         moments = [m for m in (self.tighten(g, qv, weights, float(fused[g])) for g in top) if m is not None]
-        moments = self._merge(moments)
+        moments = self._spread(self._merge(moments))
         if self.reranker is not None and moments:
             moments = self._rerank(query, moments[:max(20, k)])
         return moments[:k]
@@ -204,5 +263,21 @@ class SearchEngine:
     def display_score(self, fused: float) -> float:
         """Fused scores on a 0-1 scale (1 = ranked first by every signal)."""
         p = self.params
-        best = (p.w_dense + p.w_lex + p.w_sent) / (p.rrf_k + 0.0)
-        return round(min(1.0, fused / best), 4) if best > 0 else 0.0
+        total = p.w_dense + p.w_lex + p.w_sent
+        best = total if p.fusion == "score" else total / p.rrf_k
+        best *= 1.0 + p.smooth
+        return round(min(1.0, max(0.0, fused / best)), 4) if best > 0 else 0.0
+
+
+def _rrf(scores: np.ndarray, k: float) -> np.ndarray:
+    """1 / (k + rank) of every score (rank 0 = best)."""
+    order = np.argsort(-scores, kind="stable")
+    ranks = np.empty(len(scores), np.float32)
+    ranks[order] = np.arange(len(scores), dtype=np.float32)
+    return (1.0 / (k + ranks)).astype(np.float32)
+
+
+def _scaled(x: np.ndarray) -> np.ndarray:
+    """``x`` mapped linearly onto 0-1 (best = 1); zeros when all equal."""
+    lo, hi = float(x.min()), float(x.max())
+    return ((x - lo) / (hi - lo)).astype(np.float32) if hi > lo else np.zeros(len(x), np.float32)

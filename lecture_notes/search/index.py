@@ -26,7 +26,7 @@ from lecture_notes.search.units import Unit, lecture_sentences, make_units, unit
 log = logging.getLogger(__name__)
 
 INDEX_DIR = "search"
-INDEX_VERSION = 1
+INDEX_VERSION = 2  # 2: sentence vectors of the cleaned sentence texts
 EMBED_MAX_LENGTH = 256  # tokens: a 60 s window is about 150-200 tokens
 
 
@@ -55,16 +55,25 @@ def notes_sha256(path: Path) -> str:
 
 
 def compute_index(notes: LectureNotes, embedder: Any) -> Dict[str, Any]:
-    """Sentences, units and their embeddings for ``notes`` (what `write_index` stores)."""
+    """Sentences, units and their embeddings for ``notes`` (what `write_index` stores).
+
+    Sentences are embedded as the notes stage embeds them (cleaned: no speaker tags, fillers, stutters), so a
+    build's embedder cache already holds them; units (windows, slides, chapters, ...) are embedded whole (mean
+    sentence vectors instead of window vectors were measured worse: MRR@10 0.98x vs 1.06x of the baseline).
+    """
+    from lecture_notes.text.summarize import clean_sentence
+
     sentences = lecture_sentences(notes)
     units = make_units(notes, sentences)
-    texts = [s.text for s in sentences]
-    sent_vecs = embedder.embed(texts) if texts else np.zeros((0, getattr(embedder, "dim", 384)), np.float32)
-    unit_vecs = embedder.embed([u.text for u in units]) if units else np.zeros((0, sent_vecs.shape[1]), np.float32)
+    dim = getattr(embedder, "dim", 384)
+    texts = [clean_sentence(s.text) or s.text for s in sentences]
+    sent_vecs = np.asarray(embedder.embed(texts), np.float32) if texts else np.zeros((0, dim), np.float32)
+    unit_vecs = np.asarray(embedder.embed([u.text for u in units]), np.float32) if units else \
+        np.zeros((0, sent_vecs.shape[1] if len(sent_vecs) else dim), np.float32)
     return {"title": notes.title, "duration": float(notes.source.duration),
             "sentences": [[round(s.start, 3), round(s.end, 3), s.text] for s in sentences],
             "units": [unit_to_dict(u) for u in units],
-            "sent_vecs": np.asarray(sent_vecs, np.float32), "unit_vecs": np.asarray(unit_vecs, np.float32),
+            "sent_vecs": sent_vecs, "unit_vecs": unit_vecs,
             "model": getattr(embedder, "name", "minilm")}
 
 

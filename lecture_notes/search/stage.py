@@ -31,14 +31,19 @@ def _restamp(path: Path, sha: str) -> None:
 
 
 def write_search_index(notes: LectureNotes, folder: Path, cache: Any, *, embedder: str = "minilm",
-                       embedder_options: Dict[str, Any] = None) -> Tuple[List[Path], bool]:
+                       embedder_options: Dict[str, Any] = None, model: Any = None) -> Tuple[List[Path], bool]:
     """Write ``folder/search/`` for the notes.json already in ``folder``. Returns (files, cache hit); nothing
-    when the build writes no notes.json (the index records which notes it was made from)."""
+    when the build writes no notes.json (the index records which notes it was made from).
+
+    ``model``: the notes stage's embedder, still open (its cache holds the sentences' vectors); this function
+    closes it. Without one, an embedder is loaded only on a cache miss."""
     from lecture_notes.search.course import default_embedder
     from lecture_notes.search.index import INDEX_DIR, compute_index, copy_index_files, notes_sha256, write_index
 
     folder = Path(folder)
     if not (folder / "notes.json").is_file():
+        if model is not None:
+            model.close()
         return [], False
     key = cache_key(notes, embedder=embedder, embedder_options=embedder_options or {})
     sha = notes_sha256(folder / "notes.json")
@@ -50,12 +55,14 @@ def write_search_index(notes: LectureNotes, folder: Path, cache: Any, *, embedde
         except (OSError, ValueError) as exc:
             log.warning("cached search index unusable (%s); rebuilding it", exc)
             hit = False
-    if not hit:
-        model = default_embedder(embedder)
-        try:
+    try:
+        if not hit:
+            model = model or default_embedder(embedder)
             data = compute_index(notes, model)
-        finally:
+    finally:
+        if model is not None:
             model.close()
+    if not hit:
         write_index(folder, data, sha)
         cache.put("search", key, {"notes_sha256": sha},
                   write_files=lambda entry: copy_index_files(folder / INDEX_DIR, entry))

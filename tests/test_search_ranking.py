@@ -1,0 +1,184 @@
+"""The ranking knobs of the search engine, on a toy bag-of-words embedder (no model, fast)."""
+from __future__ import annotations
+
+import zlib
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from lecture_notes.search.engine import ASK_WORDS, SearchEngine, SearchParams
+from lecture_notes.search.index import LectureIndex
+from lecture_notes.search.units import Unit, tokens
+
+
+class BagEmbedder:
+    """Hashed bag of stemmed words, L2-normalised: texts sharing words are close."""
+
+    dim = 64
+
+    def embed(self, texts):
+        out = np.zeros((len(texts), self.dim), np.float32)
+        for i, t in enumerate(texts):
+            for w in tokens(t):
+                out[i, zlib.crc32(w.encode()) % self.dim] += 1.0
+        return out / (np.linalg.norm(out, axis=1, keepdims=True) + 1e-9)
+
+
+def _index(sentences, windows, emb):
+    sents = [(float(a), float(b), t) for a, b, t in sentences]
+    units = [Unit("window", sents[i][0], sents[j - 1][1], " ".join(s[2] for s in sents[i:j]), i, j)
+             for i, j in windows]
+    return LectureIndex("t", "t", "", sents[-1][1], sents, units, emb.embed([s[2] for s in sents]),
+                        emb.embed([u.text for u in units]))
+
+
+FILLER = ["The weather was mild that day.", "Someone opened a window.", "Coffee arrived late.",
+          "Chairs were moved around.", "The projector hummed quietly.", "Lunch was sandwiches again."]
+
+
+def _lecture(emb, n=12):
+    sents = []
+    for i in range(n):
+        text = FILLER[i % len(FILLER)]
+        if i == 7:
+            text = "The storage disks finally arrived and need installing."
+        sents.append((10.0 * i, 10.0 * i + 9, text))
+    windows = [(i, min(i + 3, n)) for i in range(0, n - 1, 2)]
+    return _index(sents, windows, emb)
+
+
+def test_best_sentence_per_unit_is_the_max_over_its_sentences():
+    emb = BagEmbedder()
+    eng = SearchEngine([_lecture(emb), _lecture(emb)], emb)
+    qv = emb.embed(["storage disks"])[0]
+    cos = eng.sent_vecs @ qv
+    want = [cos[eng._sent_off[eng.unit_lec[g]] + u.s0:eng._sent_off[eng.unit_lec[g]] + u.s1].max()
+            for g, u in enumerate(eng.units)]
+    assert np.allclose(eng._best_sentence(qv), want)
+
+
+@pytest.mark.parametrize("fusion", ["rrf", "score"])
+def test_both_fusions_put_the_answer_first(fusion):
+    emb = BagEmbedder()
+    eng = SearchEngine([_lecture(emb)], emb, params=SearchParams(fusion=fusion))
+    top = eng.search("when did the storage disks arrive?", k=3)
+    assert top and top[0].start <= 70.0 <= top[0].end
+
+
+def test_tighten_off_returns_whole_windows():
+    emb = BagEmbedder()
+    lec = _lecture(emb)
+    tight = SearchEngine([lec], emb).search("storage disks", k=1)[0]
+    whole = SearchEngine([lec], emb, params=SearchParams(tighten=False)).search("storage disks", k=1)[0]
+    u = lec.units[whole.unit]
+    assert (whole.start, whole.end) == (u.start, u.end)
+    assert tight.end - tight.start < whole.end - whole.start
+
+
+def test_smoothing_lifts_windows_next_to_strong_ones():
+    emb = BagEmbedder()
+    lec = _lecture(emb)
+    qv = emb.embed(["storage disks"])[0]
+    plain = SearchEngine([lec], emb)
+    smooth = SearchEngine([lec], emb, params=SearchParams(smooth=1.0))
+    _, f0, _ = plain.rank_units(qv, tokens("storage disks"))
+    _, f1, _ = smooth.rank_units(qv, tokens("storage disks"))
+    hit = [g for g, u in enumerate(lec.units) if u.s0 <= 7 < u.s1]
+    far = [g for g, u in enumerate(lec.units) if u.s1 <= 3]  # not next to an answer window
+    near = [g for g in range(len(lec.units)) if g not in hit and any(abs(g - h) == 1 for h in hit)]
+    assert near and far
+    gain = f1 - f0
+    assert all(gain[g] > gain[far[0]] for g in near)
+
+
+def test_smoothing_stops_at_lecture_boundaries():
+    emb = BagEmbedder()
+    eng = SearchEngine([_lecture(emb), _lecture(emb)], emb, params=SearchParams(smooth=1.0))
+    first_of_second = len(eng.lectures[0].units)
+    assert eng._prev[first_of_second] == first_of_second
+    assert eng._next[first_of_second - 1] == first_of_second - 1
+
+
+def test_question_phrasing_is_left_out_of_the_lexical_query():
+    emb = BagEmbedder()
+    lec = _lecture(emb)
+    on = SearchEngine([lec], emb, params=SearchParams(drop_ask_words=True))
+    off = SearchEngine([lec], emb)
+    q = "Summarize the discussion on storage disks"
+    assert set(on.query_tokens(q)) == set(tokens("storage disks"))
+    assert set(off.query_tokens(q)) > set(tokens("storage disks"))
+    # A query made only of phrasing words keeps them (something must be searched).
+    assert on.query_tokens("summarize the discussion") == tokens("summarize the discussion")
+    assert "discussion" in ASK_WORDS
+
+
+
+class CountingEmbedder(BagEmbedder):
+    """Records every text it embeds, and whether it was closed."""
+
+    name = "minilm"
+
+    def __init__(self):
+        self.seen, self.closed = [], False
+
+    def embed(self, texts):
+        self.seen += list(texts)
+        return super().embed(texts)
+
+    def close(self):
+        self.closed = True
+
+
+def test_sentences_are_embedded_cleaned_as_the_notes_stage_does():
+    from lecture_notes.search.index import compute_index
+    from lecture_notes.text.summarize import clean_sentence
+    from notes_factory import make_notes
+
+    notes = make_notes()
+    emb = CountingEmbedder()
+    data = compute_index(notes, emb)
+    cleaned = [clean_sentence(t) or t for _, _, t in data["sentences"]]
+    assert emb.seen[:len(cleaned)] == cleaned
+
+
+def test_search_stage_uses_and_closes_the_embedder_it_is_handed(tmp_path, monkeypatch):
+    import json
+
+    from lecture_notes.core.serialize import notes_to_dict
+    from lecture_notes.runtime.cache import StageCache
+    from lecture_notes.search import course
+    from lecture_notes.search.stage import write_search_index
+    from notes_factory import make_notes
+
+    notes = make_notes()
+    (tmp_path / "notes.json").write_text(json.dumps(notes_to_dict(notes)))
+    monkeypatch.setattr(course, "default_embedder", lambda *a, **k: pytest.fail("loaded a second embedder"))
+    emb = CountingEmbedder()
+    files, hit = write_search_index(notes, tmp_path, StageCache(tmp_path / "cache"), model=emb)
+    assert not hit and emb.seen and emb.closed and all(f.is_file() for f in files)
+    emb2 = CountingEmbedder()  # second time: a cache hit, nothing embedded, still closed
+    files, hit = write_search_index(notes, tmp_path, StageCache(tmp_path / "cache"), model=emb2)
+    assert hit and not emb2.seen and emb2.closed
+
+
+def test_spread_moves_near_duplicates_after_other_moments():
+    from lecture_notes.search.engine import Moment
+
+    emb = BagEmbedder()
+    eng = SearchEngine([_lecture(emb)], emb, params=SearchParams(spread_s=30.0))
+    ms = [Moment(0, 0.0, 10.0, 3.0, "a", 0, 0, 1), Moment(0, 15.0, 25.0, 2.0, "b", 0, 1, 2),
+          Moment(0, 100.0, 110.0, 1.0, "c", 0, 10, 11)]
+    assert [m.text for m in eng._spread(ms)] == ["a", "c", "b"]
+    assert [m.text for m in SearchEngine([_lecture(emb)], emb)._spread(ms)] == ["a", "b", "c"]
+
+
+def test_min_moment_widens_a_tight_moment_around_its_best_sentence():
+    emb = BagEmbedder()
+    lec = _lecture(emb)
+    tight = SearchEngine([lec], emb).search("storage disks", k=1)[0]
+    wide = SearchEngine([lec], emb, params=SearchParams(min_moment_s=25.0)).search("storage disks", k=1)[0]
+    assert tight.end - tight.start < 25.0 <= wide.end - wide.start
+    assert wide.start <= tight.start and tight.end <= wide.end
+    u = lec.units[wide.unit]
+    assert u.start <= wide.start and wide.end <= u.end  # never beyond its window
