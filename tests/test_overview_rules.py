@@ -11,8 +11,8 @@ import pytest
 
 from lecture_notes.core.types import Sentence
 from lecture_notes.stages.merge import _Lecture
-from lecture_notes.text.overview import (OverviewParams, addresses_the_class, is_chatter, is_fragment, name_density,
-                                         overview, written_register)
+from lecture_notes.text.overview import (OverviewParams, addresses_the_class, announces_a_list, is_chatter, is_fragment,
+                                         name_density, overview, third_person_preview, written_register)
 from lecture_notes.text.standalone import leans_on_context, stand_alone
 from tests.test_chunking import HashEmbedder
 
@@ -140,3 +140,65 @@ def test_sample_overview_has_no_dangling_connective_or_pointer():
     starts = [next(s.start for s in sents if p.rstrip(".")[:30] in s.text) for p in picked[1:]
               if any(p.rstrip(".")[:30] in s.text for s in sents)]
     assert starts == sorted(starts) and len(starts) >= 3
+
+
+# ------------------------------------------------------------------------------- more fragments, previews, the "I" voice
+@pytest.mark.parametrize("sentence", [
+    "As you go to lower latitudes.",  # a subordinate clause with no main clause
+    "As he puts it in the dedication of his most famous book.",
+    "The loan-to-income ratio, that was going up.",  # spoken left-dislocation
+    "Just to set up the scene.",
+    "What distinguishes Machiavelli from his predecessors.",
+    "Would be to study the influence of the writing of The Trials of Persiles and Sigismunda on Part II.",
+])
+def test_more_fragments(sentence):
+    assert is_fragment(sentence)
+
+
+@pytest.mark.parametrize("sentence", [
+    "To summarize, a vaccine shows the adaptive immune system a harmless antigen.",
+    "What distinguishes Machiavelli is his realism about power.",
+    "As Yeats's work develops, he creates a poem that comes in parts.",
+])
+def test_full_sentences_with_those_openings_are_kept(sentence):
+    assert not is_fragment(sentence)
+
+
+def test_previews_with_an_aside_or_pointing_ahead():
+    assert third_person_preview("I'm going to talk about, in the course of the lecture today and tomorrow, many of "
+                                "the ways that X-rays and gamma rays are useful for medical imaging.") == \
+        "The lecture talks about many of the ways that X-rays and gamma rays are useful for medical imaging."
+    assert third_person_preview("I'll talk about that in a moment.") is None  # not "The lecture talks about that"
+
+
+def test_the_list_a_preview_announces_is_framing_and_the_lecturer_is_not_the_subject():
+    sents = [Sentence(0.0, 9.0, "There are three issues that I want to bring up as I begin today's lecture that will "
+                                "determine my general themes today."),
+             Sentence(10.0, 19.0, "Improvisation, the international dimension that the fiction of the novel acquires, "
+                                  "and the influence of art or of literature on reality; those are the general topics."),
+             Sentence(20.0, 29.0, "In your packet, I gave you the short poem that the novel quotes at the end."),
+             Sentence(30.0, 39.0, "The plot of the novel is repetitive, more than sequential, with a vague quest.")]
+    sents += [Sentence(40.0 + 10 * k, 49.0 + 10 * k, f"Sancho's government of the island {k} ends in a comic disaster "
+                                                      f"for the squire.") for k in range(30)]
+    assert announces_a_list(sents[0].text)
+    lec = _Lecture(sents, HashEmbedder())
+    end = sents[-1].end
+    text = overview([s.text for s in sents], lec.texts, [s.start for s in sents], lec.score, lec.emb, [(0.0, end)],
+                    end, max_words=80, params=OverviewParams())
+    # the announced list opens the overview (after the announcement itself at most)
+    assert text.index("Improvisation, the international dimension") <= len(sents[0].text) + 1
+    assert "I gave you" not in text
+
+
+@pytest.mark.parametrize("sentence", [
+    "We may have to return to them.",
+    "The outline of the lecture is given here.",
+    "\"But that we do not know what it is that corresponds to that which we call position, either in space.\"",
+])
+def test_short_sentences_ending_in_a_pointer_and_passages_read_aloud_are_rejected(sentence):
+    assert stand_alone(sentence) is None
+
+
+def test_colours_on_the_board_are_pointing():
+    assert addresses_the_class("The purple and the red are the same.")
+    assert stand_alone("\"Leda and the Swan\" seems to say a knowledge of the body.") is not None

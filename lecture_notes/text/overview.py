@@ -45,10 +45,10 @@ class OverviewParams:
     framing_words: int = 50  # the lecturer's preview often lists the topics in one long sentence: keep it whole
     framing_bonus: float = 2.0  # z-score units
     max_framing: int = 1
-    person_weight: float = 3.0  # cost per share of first/second-person words
+    person_weight: float = 6.0  # cost per share of first/second-person words
     redundancy: float = 0.8  # cosine above which a sentence repeats one already chosen
     framing_window: float = 0.15  # previews are looked for in this leading fraction of the lecture
-    early_bonus: float = 0.0  # lecturers say what the lecture is about early: bonus decaying over its first 10 %
+    early_bonus: float = 1.0  # lecturers say what the lecture is about early: bonus decaying over its first 10 %
     register_weight: float = 3.0  # weight of the written register (noun-phrase glue words) (z units)
     name_weight: float = 0.5  # weight of the density of the lecture's recurring names and quoted titles (z units)
     topic_weight: float = 0.0  # weight of the density of the lecture's own rare, recurring words (z units)
@@ -70,7 +70,7 @@ _PREVIEW_RE = re.compile(
     r"explore|focus on|think about|introduce|review|describe|explain|cover|continue (?:with|our discussion of)|"
     r"begin (?:with|by (?:talking about|looking at|discussing))|start (?:with|by (?:talking about|looking at|"
     r"discussing))|spend (?:some|the|a little) (?:time|hour|lecture) (?:on|talking about|discussing|looking at))"
-    r"\s+(?:today\s+)?(?P<rest>.+)$", re.I)
+    r"\s*(?:,[^,]{1,60},)?\s+(?:today\s+)?(?P<rest>.+)$", re.I)
 _THIRD = {"talk about": "talks about", "talk a little about": "talks about", "talk a bit about": "talks about",
           "discuss": "discusses", "look at": "looks at", "look into": "looks into", "consider": "considers",
           "examine": "examines", "turn to": "turns to", "explore": "explores", "focus on": "focuses on",
@@ -154,18 +154,23 @@ def is_fragment(text: str) -> bool:
         return True
     if t.count('"') % 2 or t.count("(") != t.count(")"):
         return True
-    if re.match(r"^(?:if|when|whenever|because|although|though|unless|since|while|whereas|as if|even if)\b", t, re.I) \
-            and "," not in t:
+    if re.match(r"^(?:if|when|whenever|because|although|though|unless|since|while|whereas|as|as if|even if)\b", t,
+                re.I) and "," not in t:
         return True  # a subordinate clause with no main clause ("If we want to explain social living.")
     if re.match(r"^(?:tell|wonder|point|say|think|talk|look|see|show|remember|imagine|notice|go)\s+(?:you|me|us|"
                 r"about|at|to|maybe|if|that)\b", t, re.I):
         return True  # a clause whose subject was cut off ("Tell you a little bit about the idea of this paper.")
-    if re.match(r"^(?:has|have|had|is|are|was|were|does|did)\b", t, re.I):
+    if re.match(r"^(?:the|a|an) [^,]{1,40}, (?:that|there|it|this|they|he|she)\b", t, re.I):
+        return True  # spoken left-dislocation ("The loan-to-income ratio, that was going up.")
+    if re.match(r"^(?:(?:just |in order )?to \w+|(?:what|how|why|who|whether)\b(?!.* (?:is|was|are|were) ))", t, re.I) \
+            and "," not in t:
+        return True  # an infinitive or indirect question on its own ("Just to set up the scene.")
+    if re.match(r"^(?:has|have|had|is|are|was|were|does|did|would|could|should|will|can|may|might|must)\b", t, re.I):
         return True  # its subject was cut off ("Has written eloquently about the moriscos.")
     if re.match(r"^[A-Z][a-z]+ who\b", t) and t.count(",") == 0:
         return True  # "Yeats who had seemed to stand apart from it."
     return bool(re.match(r"^(?:and|but|or|because|which|who|whom|whose|where|when|while|although|though|than|"
-                         r"as well as|of|to)\b", t, re.I))
+                         r"as well as|of|to(?!\s+\w+,))\b", t, re.I))
 
 
 # Addressed to the class rather than saying something about the subject: an instruction ("Take the OH off",
@@ -175,7 +180,8 @@ _ADDRESS_RE = re.compile(
     r"^(?:(?:look|take|try|imagine|consider|remember|notice|suppose|listen|let|put|pick|draw|write|keep|compare|"
     r"go|turn|think|ask|watch|check|recall|read)\b(?![-'])(?! (?:is|are|was|were)\b)|you(?:'re|'ve|'ll|'d)?\b|"
     r"(?:up|down|over|out) (?:here|there|to the|on the|at the)\b)|\b(?:(?:to|on|at) the (?:left|right|top|bottom)(?! wing| of| hand)|"
-    r"top and center|in (?:red|blue|green|purple|yellow))\b", re.I)
+    r"top and center|in (?:red|blue|green|purple|yellow)|the (?:red|blue|green|purple|yellow|orange|pink) "
+    r"(?:one|ones|and|is|are))\b", re.I)
 
 
 def addresses_the_class(text: str) -> bool:
@@ -198,7 +204,8 @@ def third_person_preview(text: str) -> Optional[str]:
         return None
     verb = m.group("verb").lower()
     rest = m.group("rest").strip()
-    if len(words(rest)) < 2:
+    if len(words(rest)) < 2 or re.match(r"(?:that|this|it|them|those|these)\b", rest, re.I) \
+            or re.search(r"\b(?:in a (?:moment|minute|second|bit)|later|next time)\b", rest, re.I):
         return None
     third = _THIRD.get(verb)
     if third is None:
@@ -211,6 +218,17 @@ def third_person_preview(text: str) -> Optional[str]:
     rest = re.sub(r"^(?:a little bit|a little|a bit|some)\s+(?:about\s+)?", "", rest)
     rest = re.sub(r"\b(?:with you|for you|today)\b,?\s*", "", rest).strip()
     return f"The lecture {third} {rest}".rstrip(" ,;:") if rest else None
+
+
+_ANNOUNCE_RE = re.compile(r"\b(?:two|three|four|five|several|a few|a couple of|the following) (?:main |key |big |"
+                          r"general |basic )?(?:issues|things|questions|topics|themes|points|ideas|parts|aspects|"
+                          r"problems|ways|steps|reasons|claims|arguments)\b|:\s*$", re.I)
+
+
+def announces_a_list(text: str) -> bool:
+    """True for a sentence announcing what follows ("There are three issues that I want to bring up as I begin
+    today's lecture.", "The lecture has two parts:"): the next sentence is part of the preview."""
+    return bool(_ANNOUNCE_RE.search(text or ""))
 
 
 def framing_score(text: str, position: float, window: float = 0.15) -> float:
@@ -228,10 +246,11 @@ def _candidate(raw: str, cleaned: str, position: float, P: OverviewParams) -> Tu
     """(overview text, framing 0..1) of a transcript sentence, or (None, 0) when it cannot be used."""
     base = strip_greeting(cleaned)
     frame = framing_score(base, position, P.framing_window)
-    if frame and position <= P.framing_window:
-        preview = third_person_preview(base)
-        if preview:
-            base = preview
+    preview = third_person_preview(base)  # a preview of a chapter reads as well as one of the lecture
+    if preview:
+        base = preview
+    elif re.match(r"^(?:[^,]{1,30},\s*)?I(?:'m|'ve|'ll|'d)?\s", base):
+        return None, 0.0  # about the lecturer, not the subject ("I gave you the short poem...")
     text = tighten(compress(base), P.framing_words if frame else P.sentence_words)
     if not text or text.endswith("?") or is_fragment(text) or is_chatter(text) or addresses_the_class(text):
         return None, 0.0
@@ -309,6 +328,8 @@ def overview(texts: Sequence[str], cleaned: Sequence[str], times: Sequence[float
         text, frame = _candidate(texts[i], cleaned[i], pos, P)
         if text is None:
             continue
+        if i and pos <= P.framing_window and announces_a_list(cleaned[i - 1]):
+            frame = max(frame, 1.0)  # the list the preview announced ("three issues ... today." -> "Improvisation, ...")
         m = max(len(text.split()), 1)
         sc = float(salience[i]) - P.person_weight * len(_PERSON_RE.findall(text)) / m + P.framing_bonus * frame \
             + P.topic_weight * float(topic[i]) + P.name_weight * float(named[i]) \
@@ -322,7 +343,7 @@ def overview(texts: Sequence[str], cleaned: Sequence[str], times: Sequence[float
             return False
         return all(float(emb[i] @ emb[j]) < P.redundancy for j, _ in chosen)
 
-    framing = sorted((c for c in cands if c[3] > 0), key=lambda c: -c[2])
+    framing = sorted((c for c in cands if c[3] > 0), key=lambda c: (-c[3], -c[2]))  # previews first
     for i, text, _, _ in framing[:P.max_framing]:
         if fits(i, text):
             chosen.append((i, text))

@@ -6,6 +6,8 @@ A sentence read on its own must not lean on the one before it:
   "That's why ...", "This is why ...", "And so ...", "However, ...");
 - a sequence adverb inside the sentence is dropped ("Helper T cells then activate the B cells" ->
   "Helper T cells activate the B cells", "Vaccines also protect people who are not vaccinated", "..., too.");
+- a short sentence that ends pointing at something ("We may have to return to them.", "... is given here.") and a
+  passage read aloud in quotation marks are rejected;
 - a sentence that opens with a pronoun pointing back ("It", "This", "They", "These", "There they ...") cannot be
   repaired without the context and is rejected (``None``); "This lecture/course/chapter ..." is kept.
 
@@ -35,6 +37,7 @@ _BACK_POINTER_RE = re.compile(
     r"the same|the former|the latter|the other one|both of (?:them|these)|all of (?:them|these|this)|one of them|"
     r"the (?:above|previous|preceding|following)|"
     r"less|more(?! than)|so|also|then)\b", re.I)
+_END_POINTER_RE = re.compile(r"\b(?:it|them|this|that|these|those|here|there)\s*[.!]$", re.I)
 _SELF_REFERENCE_RE = re.compile(r"^(?:this|these|that) (?:lecture|course|class|chapter|session|talk|book|novel|poem|"
                                 r"play|essay|paper|text)s?\b", re.I)
 
@@ -68,4 +71,8 @@ def stand_alone(text: str) -> Optional[str]:
                 t = t[:m.start()] + t[m.end():]
                 break
     t = _TAIL_RE.sub(r"\1", t)
+    if len(t.split()) < 10 and _END_POINTER_RE.search(t):
+        return None  # "We may have to return to them.", "The outline of the lecture is given here."
+    if t.startswith(('"', "\u201c")) and t.rstrip(".!").endswith(('"', "\u201d")):
+        return None  # a passage read aloud, not the lecturer's own statement
     return t
