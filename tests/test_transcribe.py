@@ -78,7 +78,8 @@ def test_stage_cleans_times_empties_and_loops():
     tr = transcribe(np.zeros(SR * 20, np.float32), backend, language="en", initial_prompt="Cells.")
     assert backend.calls == [("en", "Cells.")]
     assert [(s.start, s.end, s.text) for s in tr.segments] == [
-        (0.0, 2.0, "starts early"), (5.0, 5.0, "backwards end"), (6.0, 7.0, "Thank you for watching the lecture."),
+        # a lowercase piece after a period continues the sentence: the stray period goes (mend_piece_breaks)
+        (0.0, 2.0, "starts early"), (5.0, 5.0, "backwards end"), (6.0, 7.0, "Thank you for watching the lecture"),
         (9.0, 20.0, "the cell divides")]
     assert [w.word for w in tr.segments[-1].words] == ["the", "cell", "divides"]
     assert all(w.end <= 20.0 for w in tr.segments[-1].words)
@@ -250,3 +251,53 @@ def test_long_audio_is_cut_into_blocks_at_quiet_moments():
     assert len(cuts) == 2
     assert 590 <= cuts[0] <= 592 and 1190 <= cuts[1] <= 1192
     assert _blocks(audio[: sr * 100], sr, 600.0) == [(0, sr * 100)]
+
+
+def _seg(start, end, text, words=(), **stats):
+    return Segment(start, end, text, tuple(words), **stats)
+
+
+def test_period_at_a_piece_break_mid_sentence_is_removed():
+    """Whisper ends every audio piece with a period: '... divide rapidly.' + 'and many of them ...' is one
+    sentence; the stray period goes (a comma before 'and'), the word list follows the text."""
+    segs = clean_segments([
+        _seg(0, 4, "The activated B cells divide rapidly.",
+             [Word(0.5 * i, 0.5 * i + 0.4, f" {w}", 0.9) for i, w in enumerate("The activated B cells divide".split())]
+             + [Word(3.0, 3.9, " rapidly.", 0.9)]),
+        _seg(4, 8, "and many of them become plasma cells."),
+        _seg(8, 12, "These cells release antibodies."),
+        _seg(12, 15, "in the lymph node they meet the antigen."),
+        _seg(15, 18, "The samples came from the U.S."),
+        _seg(18, 20, "and from Canada."),
+        _seg(20, 22, "We will see why..."),
+        _seg(22, 24, "or maybe not."),
+    ])
+    texts = [s.text for s in segs]
+    assert texts[0] == "The activated B cells divide rapidly," and segs[0].words[-1].word == " rapidly,"
+    assert texts[1] == "and many of them become plasma cells."  # next starts with a capital: period kept
+    assert texts[2] == "These cells release antibodies"  # no comma before "in"
+    assert texts[4] == "The samples came from the U.S."  # an abbreviation's period stays
+    assert texts[6] == "We will see why..."
+    from lecture_notes.stages.chunking import split_sentences
+
+    sents = [s.text for s in split_sentences(Transcript(segments=tuple(segs[:3]), language="en"))]
+    assert "The activated B cells divide rapidly, and many of them become plasma cells." in sents
+
+
+def test_blocks_keep_whisper_segment_statistics():
+    """The confidence marks need avg_logprob / no_speech_prob / compression_ratio on every segment."""
+    from lecture_notes.stages.transcribe import transcribe_blocks
+
+    class Stats(Transcriber):
+        name = "stats"
+
+        def transcribe(self, audio, *, language=None, initial_prompt=None, progress=None):
+            return Transcript(segments=(_seg(0.5, 2.0, "Antigens are molecules.", [Word(0.5, 1.0, " Antigens", 0.4)],
+                                             avg_logprob=-0.9, no_speech_prob=0.2, compression_ratio=1.4),),
+                              language="en")
+
+    blocks = [(0.0, np.zeros(16000 * 3, dtype=np.float32)), (3.0, np.zeros(16000 * 3, dtype=np.float32))]
+    tr = transcribe_blocks(blocks, Stats())
+    assert [s.start for s in tr.segments] == [0.5, 3.5]
+    assert all(s.avg_logprob == -0.9 and s.no_speech_prob == 0.2 and s.compression_ratio == 1.4 for s in tr.segments)
+    assert tr.segments[1].words[0].start == 3.5 and tr.segments[1].words[0].probability == 0.4

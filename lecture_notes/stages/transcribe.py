@@ -78,9 +78,10 @@ def transcribe_blocks(blocks: Iterable[Tuple[float, Any]], backend: Transcriber,
             detected = result.language or None
         source = source or result.source
         for seg in result.segments:
-            segments.append(Segment(seg.start + offset, seg.end + offset, seg.text,
-                                    tuple(Word(w.start + offset, w.end + offset, w.word, w.probability)
-                                          for w in seg.words)))
+            # replace() keeps Whisper's segment statistics (avg_logprob, ...) that the confidence marks use.
+            segments.append(replace(seg, start=seg.start + offset, end=seg.end + offset,
+                                    words=tuple(replace(w, start=w.start + offset, end=w.end + offset)
+                                                for w in seg.words)))
         end = offset + length
         del samples, result
         if progress is not None:
@@ -108,7 +109,39 @@ def clean_segments(segments: Iterable[Segment], *, duration: Optional[float] = N
             continue
         words = collapse_repeats(_clean_words(seg.words, start, end), key=lambda w: _norm(w.word))
         out.append(replace(seg, start=start, end=end, text=text, words=tuple(words)))
-    return _drop_segment_loops(out)
+    return mend_piece_breaks(_drop_segment_loops(out))
+
+
+# A connective that takes a comma when it continues the previous clause ("divide rapidly, and many ...").
+_COMMA_BEFORE = frozenset({"and", "but", "or", "so", "yet", "which", "whereas"})
+_ABBREVIATION = re.compile(r"(?:[A-Za-z]\.){2,}|(?:Dr|Mr|Mrs|Ms|Prof|St|vs|etc|al|approx|No)\.")
+
+
+def mend_piece_breaks(segments: Sequence[Segment]) -> List[Segment]:
+    """Remove the full stop that speech recognition puts at the end of a piece of audio cut mid-sentence.
+
+    Whisper decodes each VAD piece (or 30-s window) on its own and ends it with a period, so "The activated B
+    cells divide rapidly, and many of them become plasma cells." comes back as "... divide rapidly." +
+    "and many of them ...": one sentence with a stray period that the sentence splitter keeps. When the next
+    segment starts with a lowercase word, the period is dropped (a comma before "and", "but", ...).
+    """
+    out = list(segments)
+    for i in range(len(out) - 1):
+        text, nxt = out[i].text, out[i + 1].text.lstrip()
+        if not (text.endswith(".") and not text.endswith("..") and nxt[:1].islower()):
+            continue
+        first = nxt.split(None, 1)[0].strip(",;:").lower()
+        if first in {"e.g", "i.e", "etc"} or _ABBREVIATION.fullmatch(text.rsplit(None, 1)[-1]):
+            continue
+        if len(re.split(r"(?<=[.!?])\s+", text)[-1].split()) <= 2:  # "Yes." / "Okay." stand on their own
+            continue
+        mark = "," if first in _COMMA_BEFORE else ""
+        words = list(out[i].words)
+        if words and words[-1].word.rstrip().endswith("."):
+            last = words[-1]
+            words[-1] = replace(last, word=last.word.rstrip()[:-1] + mark)
+        out[i] = replace(out[i], text=text[:-1] + mark, words=tuple(words))
+    return out
 
 
 def _clamp(t: float, duration: Optional[float]) -> float:
