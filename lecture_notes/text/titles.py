@@ -53,7 +53,10 @@ _WEAK = frozenset("poem poems story stories book books chapter chapters data mod
                   "position value values country countries state states system line lines result results".split())
 _OF_BAD_HEAD = frozenset("front rest top bottom middle side couple series set sort kind lot lots bunch piece pieces "
                          "part parts number amount terms means instead because out inside outside center".split())
+# Everyday words that head a topic with their of-complement ("the sense of smell", "the question of rights").
+_OF_GENERIC_HEADS = frozenset("sense question world history".split())
 _MOD_RE = re.compile(r"(?:al|ic|ive|ous|ar|ent|ant|est|ian|ary)$")
+_TIME_RE = re.compile(r"\b(?:centur(?:y|ies)|years?|decades?|days?|months?|weeks?|\d+(?:th|s)?)\b", re.I)
 _ADJ_RE = re.compile(r"(?:ed|ing|al|ous|ive|ic|ful|less|able|ible|ly|ian)$")
 # A phrase that opens with a preposition or adverb is not a noun phrase ("back to the radio", "by making a few").
 _BAD_START = frozenset("by in up back against into with for from over out off down through about on at to as "
@@ -150,6 +153,7 @@ def of_phrases(sentences: Sequence[str], min_count: int = 2) -> List[str]:
     """Repeated "head of (the) complement" phrases ("the immortality of the soul" -> "Immortality of the Soul",
     "the sense of smell"): a head noun with its of-complement names a topic better than either word."""
     counts: Counter = Counter()
+    the: Counter = Counter()
     forms: Dict[tuple, Counter] = {}
     for s in sentences:
         toks = tokenize(s)
@@ -158,7 +162,7 @@ def of_phrases(sentences: Sequence[str], min_count: int = 2) -> List[str]:
             if w != "of" or i == 0:
                 continue
             h = i - 1
-            if _bad_word(low[h]) or low[h] in _BAD_HEAD:
+            if (_bad_word(low[h]) and low[h] not in _OF_GENERIC_HEADS) or low[h] in _BAD_HEAD:
                 continue
             if low[h] in _OF_BAD_HEAD:
                 continue
@@ -179,7 +183,10 @@ def of_phrases(sentences: Sequence[str], min_count: int = 2) -> List[str]:
             key = tuple(_stems(" ".join(words)))
             counts[key] += 1
             forms.setdefault(key, Counter())[" ".join(words)] += 1
-    return [forms[k].most_common(1)[0][0] for k, c in counts.items() if c >= min_count]
+            the[key] += h0 >= 1 and low[h0 - 1] == "the"
+    # "the sense of smell" keeps its article when the lecturer says it with one: "The Sense of Smell".
+    return [("the " if 2 * the[k] > c else "") + forms[k].most_common(1)[0][0] for k, c in counts.items()
+            if c >= min_count]
 
 
 def repeated_terms(sentences: Sequence[str], min_count: int = 2, max_words: int = 4) -> List[str]:
@@ -220,7 +227,7 @@ def title_candidates(sentences: Sequence[str], background: Sequence[str], announ
                 verbish[stem(w)] += 1
     for p in ([topic] if topic else []) + pool:
         p = " ".join(p.split()[:6])
-        key = tuple(_stems(p))
+        key = tuple(_stems(_DET_RE.sub("", p)))
         first_word = p.split()[0].lower() if p.split() else ""
         if not key or key in seen or first_word in _BAD_START or p.split()[-1].lower() in _BAD_HEAD:
             continue
@@ -238,7 +245,7 @@ def score_candidate(c: Candidate, params: TitleParams = DEFAULT_PARAMS) -> float
     """Salience of a title candidate: chapter frequency x concentration in the chapter x length, name, position
     and announcement bonuses."""
     P = params
-    words = c.phrase.split()
+    words = _DET_RE.sub("", c.phrase).split()
     count = max(c.count, 1 if c.announced else 0)
     if count == 0:
         return 0.0
@@ -305,7 +312,7 @@ def _specific(phrase: str) -> bool:
     """A phrase that can stand beside another in an "X and Y" title: a proper name or a multi-word term, not a
     word every lecture uses ("poem", "data") or an adjective/participle ("elected", "political")."""
     words = phrase.split()
-    if any(w.lower().strip("'") in _WEAK for w in words[-1:]):
+    if any(w.lower().strip("'") in _WEAK for w in words[-1:]) or _TIME_RE.search(phrase):
         return False
     if len(words) > 1:
         return True
