@@ -161,14 +161,16 @@ def main() -> int:
     ap.add_argument("--keep", type=Path, default=None, help="--devset: keep (and reuse) the rendered videos here")
     ap.add_argument("--tol", type=float, default=2.5, help="seconds within which a detected change counts")
     ap.add_argument("--frame-rate", type=float, default=None, help="sampling rate (default: the build's)")
+    ap.add_argument("--max-side", type=int, default=None, help="sampled frame size (default: the build's)")
     ap.add_argument("--json", type=Path, default=None, help="also write the results here")
     args = ap.parse_args()
     logging.basicConfig(level=logging.WARNING)
     from lecture_notes.core.config import BuildConfig
 
     defaults = BuildConfig(input=Path("x.mp4"))
-    if args.frame_rate:
-        defaults = BuildConfig(input=Path("x.mp4"), frame_rate=args.frame_rate)
+    if args.frame_rate or args.max_side:
+        defaults = BuildConfig(input=Path("x.mp4"), frame_rate=args.frame_rate or defaults.frame_rate,
+                               frame_max_side=args.max_side or defaults.frame_max_side)
     frame_rate = defaults.frame_rate
     videos = list(args.inputs)
     if args.devset:
