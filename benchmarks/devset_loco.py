@@ -14,7 +14,7 @@ import importlib.util
 import json
 import re
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable, Dict, List, Sequence
 
@@ -26,6 +26,8 @@ sys.path.insert(0, str(ROOT))
 from lecture_notes.core.types import Segment, SourceInfo, Transcript  # noqa: E402
 from lecture_notes.stages import chapters as chapters_mod  # noqa: E402
 from lecture_notes.stages import chunking, merge  # noqa: E402
+
+import chapter_model  # noqa: E402  (benchmarks/)
 
 _COURSE_RE = re.compile(r"^(oyc-.+?)-(?:lecture-)?\d+-|^(yale-[a-z]+\d+)-")
 
@@ -152,17 +154,11 @@ def mean(rows: Sequence[dict], key: str) -> float:
 
 # ---------------------------------------------------------------------------------------------- leave-one-course-out
 def chapter_grid(base) -> list:
-    """Segmentation parameter sets tried (every one is a legal product setting)."""
+    """Segmentation parameter sets tried (every one is a legal product setting); the boundary model's weights
+    are fitted per fold (benchmarks/chapter_model.py) and set on each entry."""
     from dataclasses import replace
-    out = []
-    for blocks in ((120.0, 180.0, 240.0), (180.0, 240.0, 300.0)):
-        for w_cue in (0.5, 1.0, 1.5):
-            for w_emb in (0.5, 1.0):
-                for L in (350.0, 450.0, 600.0):
-                    for cost in (0.3, 0.6, 1.0):
-                        out.append(replace(base, blocks=blocks, w_cue=w_cue, w_pause=0.5, w_emb=w_emb, w_lex=0.5,
-                                           chapter_seconds=L, boundary_cost=cost, method="dp"))
-    return out
+    return [replace(base, chapter_seconds=L, boundary_cost=cost, method="dp")
+            for L in (450.0, 600.0, 750.0) for cost in (-3.0, -2.5, -2.0, -1.5, -1.0, -0.5)]
 
 
 def overview_grid(base) -> list:
@@ -210,60 +206,59 @@ def main_loco(devset: Path, out: Path, only: str = "", markdown: bool = False) -
     lectures = load_lectures(devset, only)
     print(f"{len(lectures)} lectures, {len({lec.course for lec in lectures})} courses", flush=True)
     cgrid = chapter_grid(chapters_mod.DEFAULT_PARAMS)
-    feats = {}
-    for lec in lectures:
-        for blocks in sorted({g.blocks for g in cgrid}):
-            feats[lec.slug, blocks] = chapters_mod.boundary_features(lec.sentences, [], embedder, blocks)
-        embedder.save()
-    picks_cache: Dict[tuple, list] = {}
+    feats = {lec.slug: chapters_mod.boundary_features(lec.sentences, [], embedder) for lec in lectures}
+    embedder.save()
+    ys = {lec.slug: chapter_model.labels(lec.ref, np.array([s.start for s in lec.sentences]), lec.duration)
+          for lec in lectures}
+    courses = sorted({lec.course for lec in lectures})
+    fold_params, loco_picks, cchoice = {}, {}, {}
+    for course in courses:
+        train = [i for i, lec in enumerate(lectures) if lec.course != course]
+        w = chapter_model.fit([feats[lectures[i].slug]["x"] for i in train], [ys[lectures[i].slug] for i in train])
+        grid = [replace(g, weights=w) for g in cgrid]
 
-    def picks(g: int, i: int) -> list:
-        key = (g, i)
-        if key not in picks_cache:
-            lec = lectures[i]
-            picks_cache[key] = chapters_mod.select_boundaries(lec.sentences, feats[lec.slug, cgrid[g].blocks], [],
-                                                              lec.duration, cgrid[g])
-        return picks_cache[key]
+        def objective(P) -> float:
+            rows = []
+            for i in train:
+                lec = lectures[i]
+                picks = chapters_mod.select_boundaries(lec.sentences, feats[lec.slug], [], lec.duration, P)
+                ch = sc.chapter_metrics(lec.ref, [0.0] + [lec.sentences[j].start for j in picks], [30.0], 5.0)
+                rows.append({"f1_30": ch["@30s"]["f1"] or 0.0, "pk": ch["pk"]})
+            return chapter_objective(rows)
 
-    ctable = {}
-    for g in range(len(cgrid)):
-        ctable[g] = []
+        g = max(range(len(grid)), key=lambda k: (objective(grid[k]), -k))
+        fold_params[course], cchoice[course] = grid[g], g
         for i, lec in enumerate(lectures):
-            starts = [0.0] + [lec.sentences[j].start for j in picks(g, i)]
-            ch = sc.chapter_metrics(lec.ref, starts, [30.0], 5.0)
-            ctable[g].append({"f1_30": ch["@30s"]["f1"] or 0.0, "pk": ch["pk"]})
-    cchoice = pick_loco(lectures, cgrid, ctable, chapter_objective)
+            if lec.course == course:
+                loco_picks[i] = chapters_mod.select_boundaries(lec.sentences, feats[lec.slug], [], lec.duration,
+                                                               grid[g])
     print("chapter grid done", flush=True)
     lecs_m = {i: merge._Lecture(lec.sentences, embedder) for i, lec in enumerate(lectures)}
     embedder.save()
     ogrid = overview_grid(O_DEFAULT)
 
-    def spans_of(g: int, i: int) -> list:
+    def spans_of(i: int) -> list:
         lec = lectures[i]
-        starts = [0.0] + [float(lec.sentences[j].start) for j in picks(g, i)]
+        starts = [0.0] + [float(lec.sentences[j].start) for j in loco_picks[i]]
         return list(zip(starts, starts[1:] + [lec.duration]))
 
-    otables: Dict[int, Dict[int, List[dict]]] = {}
-    for g in sorted(set(cchoice.values())):
-        otables[g] = {}
-        for o, P in enumerate(ogrid):
-            rows = []
-            for i, lec in enumerate(lectures):
-                text = merge.lecture_overview(lecs_m[i], spans_of(g, i), lec.duration, P)
-                rows.append(score_summary(sc, lec, text))
-            otables[g][o] = rows
+    # Overview parameters are chosen on the other courses' lectures with their leave-one-course-out chapters.
+    otable: Dict[int, List[dict]] = {}
+    for o, P in enumerate(ogrid):
+        otable[o] = [score_summary(sc, lec, merge.lecture_overview(lecs_m[i], spans_of(i), lec.duration, P))
+                     for i, lec in enumerate(lectures)]
     print("overview grid done", flush=True)
     final = []
     ochoice = {}
-    for course in sorted({lec.course for lec in lectures}):
+    for course in courses:
         g = cchoice[course]
         train = [i for i, lec in enumerate(lectures) if lec.course != course]
-        o = max(range(len(ogrid)), key=lambda k: (summary_objective([otables[g][k][i] for i in train]), -k))
+        o = max(range(len(ogrid)), key=lambda k: (summary_objective([otable[k][i] for i in train]), -k))
         ochoice[course] = o
         for i, lec in enumerate(lectures):
             if lec.course != course:
                 continue
-            spans = chapters_mod._spans(lec.sentences, picks(g, i), [], lec.duration)
+            spans = chapters_mod._spans(lec.sentences, loco_picks[i], [], lec.duration)
             notes = {"summary": merge.lecture_overview(lecs_m[i], [(c.start, c.end) for c in spans], lec.duration,
                                                        ogrid[o]),
                      "chapters": [{"start": c.start, "end": c.end, "title": c.title} for c in spans]}
@@ -278,7 +273,9 @@ def main_loco(devset: Path, out: Path, only: str = "", markdown: bool = False) -
     omaj = Counter(ochoice.values()).most_common(1)[0][0]
     print(f"\nsegmentation chosen per fold: {dict(Counter(cchoice.values()))}; majority: {cgrid[cmaj]}")
     print(f"overview chosen per fold: {dict(Counter(ochoice.values()))}; majority: {ogrid[omaj]}")
-    print(f"shipped segmentation defaults are the majority choice: {cgrid[cmaj] == chapters_mod.DEFAULT_PARAMS}")
+    D = chapters_mod.DEFAULT_PARAMS
+    print(f"shipped segmentation defaults are the majority choice: "
+          f"{replace(cgrid[cmaj], weights=D.weights) == D}")
     print(f"shipped overview defaults are the majority choice: {ogrid[omaj] == O_DEFAULT}")
     (out / "loco_table.json").write_text(json.dumps(final, indent=1))
     print(f"notes and table under {out}")

@@ -18,7 +18,6 @@ the chapter, else from the topic the lecturer announces or the chapter's key phr
 """
 from __future__ import annotations
 
-import bisect
 import logging
 import math
 import re
@@ -28,20 +27,21 @@ from typing import List, Optional, Sequence, Tuple
 import numpy as np
 
 from lecture_notes.text.summarize import clean_sentence
-from lecture_notes.text.textutil import content_words, normalize_term, stem
+from lecture_notes.text.textutil import normalize_term
 from lecture_notes.text.titles import chapter_title
+from lecture_notes.stages.chapter_features import (  # noqa: F401 - re-exported
+    FEATURES, MODEL_WEIGHTS, SLIDE_SNAP_S, _slide_change, boundary_features, boundary_logit, cue_score)
 from lecture_notes.core.types import ChapterSpan, Sentence, Slide
 
 log = logging.getLogger(__name__)
 
 __all__ = ["find_chapters", "boundary_scores", "cue_score", "ChapterParams", "CHAPTER_SECONDS", "MIN_CHAPTER_SECONDS"]
 
-CHAPTER_SECONDS = 450.0  # length prior: about one chapter per 7-8 minutes of speech
+CHAPTER_SECONDS = 600.0  # length prior: about one chapter per 10 minutes of speech
 MIN_CHAPTER_SECONDS = 150.0
-BLOCK_SECONDS = (120.0, 180.0, 240.0)
-W_CUE, W_PAUSE, W_EMB, W_LEX, W_SLIDE = 1.0, 0.5, 1.0, 0.5, 2.0
+W_SLIDE = 4.0  # log-odds a clear slide change adds (no dev lecture has slides to fit it on)
 EDGE_START_S, EDGE_END_S = 60.0, 30.0
-SLIDE_SNAP_S = 10.0
+CAND_MARGIN = 4.0  # boundaries whose gain is below -CAND_MARGIN are left out of the search
 
 
 @dataclass(frozen=True)
@@ -50,182 +50,36 @@ class ChapterParams:
 
     chapter_seconds: float = CHAPTER_SECONDS
     min_chapter_seconds: float = MIN_CHAPTER_SECONDS
-    blocks: Tuple[float, ...] = BLOCK_SECONDS
-    w_cue: float = W_CUE
-    w_pause: float = W_PAUSE
-    w_emb: float = W_EMB
-    w_lex: float = W_LEX
+    # Boundary model: log-odds = weights[0] + features @ weights[1:] (``chapter_features.FEATURES``), plus
+    # ``w_slide`` x the slide change at that sentence.
+    weights: Tuple[float, ...] = MODEL_WEIGHTS
     w_slide: float = W_SLIDE
     # Boundary selection. "dp": the chapter count comes from the lecture - dynamic programming maximises the
-    # summed boundary scores minus ``boundary_cost`` each, plus ``prior_weight`` x a log-normal length prior
+    # summed boundary log-odds minus ``boundary_cost`` each, plus ``prior_weight`` x a log-normal length prior
     # around ``chapter_seconds`` (width ``prior_sigma`` in log units). "greedy": a fixed count from the length.
     method: str = "dp"
-    boundary_cost: float = 0.6
+    boundary_cost: float = -3.0
     prior_weight: float = 1.0
     prior_sigma: float = 0.6
+    # A chosen boundary moves to a strong discourse cue this close (seconds; 0: off), see ``snap_to_cues``.
+    cue_snap_s: float = 20.0
 
 
 DEFAULT_PARAMS = ChapterParams()
 
-_VERBS = r"(?:talk|turn|look|go|move|consider|begin|start|get|shift|think|focus|come|switch|review|discuss|examine)"
-_STRONG_CUES = [re.compile(p, re.I) for p in (
-    r"\blet'?s (?:now )?" + _VERBS + r"\b", r"\blet us (?:now )?" + _VERBS + r"\b",
-    r"\blet me (?:now )?(?:turn|talk|begin|start|move|introduce|conclude|summari[sz]e|sum up|go on|switch|review|"
-    r"shift|return|come)\b",
-    r"\bI (?:want|'d like|would like|wanted|need|have|'m going|am going) to (?:now )?(?:begin|start|turn|talk|move|"
-    r"discuss|conclude|introduce|review|shift|switch|go on|spend|look|return|come back|sum up|summari[sz]e)\b"
-    r"(?! about (?:that |this |it )?later)(?! later)",
-    r"\b(?:we're|we are|we'll|we will) (?:now )?(?:about to |going to )?(?:turn|move|talk|begin|start|look|switch|"
-    r"shift|go on|come)\b",
-    r"\b(?:now turn|turn now) to\b", r"\bmov(?:e|ing) on\b",
-    r"\b(?:that|this|which) (?:gets|brings|leads|takes) us\b",
-    r"\b(?:the|our) (?:next|second|third|fourth|last|final|other) (?:topic|thing|point|question|part|issue|subject|"
-    r"idea|section|step|example|argument|problem|theme)\b",
-    r"\bto (?:summari[sz]e|sum up|conclude|recap|wrap up)\b", r"\bin (?:conclusion|summary|sum)\b",
-    r"\b(?:stop|end|finish) (?:here|there|for today|today)\b", r"\bwhere I want to (?:stop|end|finish)\b",
-    r"\bnext time\b", r"\btoday,? (?:we|I)(?:'re| are|'ll| will| want)\b", r"\bfor today\b",
-    r"\b(?:first|firstly|second|secondly|third|thirdly|finally|lastly)\b,",
-    r"\bthe (?:basic|main|key|central|big) (?:idea|question|point|problem|issue) (?:here |of |is )",
-    r"^(?:and |so |okay,? |ok,? )*finally\b", r"\bnow,? the (?:second|third|next|last|other|final) (?:example|one|thing|"
-    r"topic|case|point|question|reaction|poem|part)\b", r"\bI(?:'ll| will) (?:now |just |briefly )?mention\b",
-    r"\b(?:turn|go|come) back to\b", r"\blet'?s (?:now )?(?:see|try|do|take)\b",
-)]
-_WEAK_CUES = [re.compile(p, re.I) for p in (
-    r"^(?:now|okay|ok|all right|alright|so|well|right)\b[,.]?\s+", r"^(?:but )?(?:just )?what (?:is|was|are|were|does|did)\b",
-    r"^consider\b", r"^(?:and )?(?:so )?(?:now|next)\b",
-)]
-
-
-def cue_score(text: str) -> float:
-    """0..1: how strongly a sentence's opening words announce a new topic (discourse cue phrases)."""
-    head = text[:140]
-    score = 1.0 if any(r.search(head) for r in _STRONG_CUES) else 0.0
-    if any(r.search(head) for r in _WEAK_CUES):
-        score += 0.3
-    return min(score, 1.0)
-
-
-def _block_similarity(times: np.ndarray, vecs: np.ndarray, width: float) -> np.ndarray:
-    """Cosine between summed vectors of the sentences in [t-width, t) and [t, t+width) for each sentence start t."""
-    n = len(times)
-    csum = np.vstack([np.zeros((1, vecs.shape[1]), dtype=np.float64), np.cumsum(vecs, axis=0, dtype=np.float64)])
-    sims = np.ones(n)
-    for i in range(1, n):
-        lo = min(bisect.bisect_left(times, times[i] - width), i - 1)
-        hi = max(bisect.bisect_left(times, times[i] + width), i + 1)
-        a, b = csum[i] - csum[lo], csum[hi] - csum[i]
-        sims[i] = float(a @ b / (np.linalg.norm(a) * np.linalg.norm(b) + 1e-9))
-    if n > 1:
-        sims[0] = sims[1]
-    return sims
-
-
-def _depth(sims: np.ndarray) -> np.ndarray:
-    """TextTiling depth: climb to the highest similarity on each side and add both drops."""
-    s = np.convolve(np.pad(sims, 1, mode="edge"), np.ones(3) / 3, mode="valid")  # light smoothing
-    n = len(s)
-    out = np.zeros(n)
-    for i in range(1, n):
-        left, j = s[i], i
-        while j > 0 and s[j - 1] >= left:
-            left, j = s[j - 1], j - 1
-        right, j = s[i], i
-        while j < n - 1 and s[j + 1] >= right:
-            right, j = s[j + 1], j + 1
-        out[i] = (left - s[i]) + (right - s[i])
-    return out
-
-
-def _normalise(x: np.ndarray) -> np.ndarray:
-    hi = float(np.percentile(x, 98)) if len(x) else 0.0
-    return np.clip(x / hi, 0.0, 1.5) if hi > 0 else np.zeros_like(x)
-
-
-def _tfidf(texts: Sequence[str]) -> np.ndarray:
-    toks = [[stem(w) for w in content_words(t)] for t in texts]
-    df: dict = {}
-    for ts in toks:
-        for w in set(ts):
-            df[w] = df.get(w, 0) + 1
-    vocab = {w: k for k, w in enumerate(w for w, c in df.items() if c >= 2)}  # hapaxes link nothing
-    mat = np.zeros((len(texts), max(1, len(vocab))), dtype=np.float32)
-    n = len(texts)
-    for i, ts in enumerate(toks):
-        for w in ts:
-            k = vocab.get(w)
-            if k is not None:
-                mat[i, k] += math.log((1 + n) / (1 + df[w])) + 1.0
-    return mat
-
-
-def _slide_change(prev: Slide, cur: Slide, sim_emb: Optional[float]) -> float:
-    """0..1: how much the topic changes from slide ``prev`` to ``cur`` (same title / similar text -> low)."""
-    pt, ct = normalize_term(prev.title), normalize_term(cur.title)
-    ct_base = re.sub(r"\b(?:cont|continu)\w*\b", "", ct).strip()
-    if pt and ct and (pt == ct or (ct_base and ct_base == pt)):
-        return 0.0
-    a = {stem(w) for w in content_words(prev.title + " " + prev.text)}
-    b = {stem(w) for w in content_words(cur.title + " " + cur.text)}
-    if not a and not b:
-        return 0.6  # a change between unreadable slides is still a visual event
-    sim = len(a & b) / max(1, len(a | b))
-    if sim_emb is not None:
-        sim = max(sim, min(1.0, max(0.0, (sim_emb - 0.25) / 0.55)))
-    return float(1.0 - sim)
-
-
-def boundary_features(sentences: Sequence[Sentence], slides: Sequence[Slide], embedder,
-                      blocks: Sequence[float] = BLOCK_SECONDS) -> dict:
-    """Per-sentence evidence that a chapter starts there: ``cue`` (0..1 discourse cue), ``pause`` (0..1 silence
-    before it, scaled by this transcript's own pauses), ``emb``/``lex`` (TextTiling depth of embedding / tf-idf
-    block similarity, averaged over ``blocks`` seconds, ~0..1) and ``slide`` (0..1 topic change of a slide shown
-    within ``SLIDE_SNAP_S``)."""
-    n = len(sentences)
-    times = np.array([s.start for s in sentences], dtype=np.float64)
-    texts = [s.text for s in sentences]
-    gaps = np.array([0.0] + [sentences[i].start - sentences[i - 1].end for i in range(1, n)])
-    # Scale pauses by this transcript's own pause distribution: ASR segments have many short gaps, captions few.
-    gap_scale = max(2.0, float(np.percentile(gaps, 95))) if n else 2.0
-    feats = {"cue": np.array([cue_score(t) for t in texts], dtype=np.float64),
-             "pause": np.clip(gaps / gap_scale, 0.0, 1.0), "emb": np.zeros(n), "lex": np.zeros(n),
-             "slide": np.zeros(n)}
-    # Cleaned text (no speaker tags, fillers, stutters): the same strings the notes stage embeds, so the
-    # embedder's cache serves both.
-    emb = np.asarray(embedder.embed([clean_sentence(t) for t in texts]), dtype=np.float32) \
-        if embedder is not None and n else None
-    lex = _tfidf(texts)
-    for w in blocks:
-        if emb is not None:
-            feats["emb"] += _normalise(_depth(_block_similarity(times, emb, w))) / len(blocks)
-        feats["lex"] += _normalise(_depth(_block_similarity(times, lex, w))) / len(blocks)
-    ordered = sorted(slides, key=lambda s: s.start)
-    if len(ordered) > 1 and n:
-        slide_emb = None
-        if embedder is not None:
-            slide_emb = np.asarray(embedder.embed([(s.title + ". " + s.text).strip(". ") or "-" for s in ordered]))
-        for k in range(1, len(ordered)):
-            cos = float(slide_emb[k - 1] @ slide_emb[k]) if slide_emb is not None else None
-            change = _slide_change(ordered[k - 1], ordered[k], cos)
-            i = int(np.argmin(np.abs(times - ordered[k].start)))
-            if abs(times[i] - ordered[k].start) <= SLIDE_SNAP_S and change > 0:
-                feats["slide"][i] = max(feats["slide"][i], change)
-    return feats
-
 
 def combine_features(feats: dict, params: ChapterParams = DEFAULT_PARAMS) -> np.ndarray:
-    """Weighted sum of ``boundary_features`` (index 0 is always 0)."""
-    P = params
-    score = (P.w_cue * feats["cue"] + P.w_pause * feats["pause"] + P.w_emb * feats["emb"] + P.w_lex * feats["lex"]
-             + P.w_slide * feats["slide"])
+    """Log-odds that each sentence opens a chapter, from ``boundary_features`` (index 0 is always -inf)."""
+    score = boundary_logit(feats["x"], params.weights) + params.w_slide * feats["slide"]
     if len(score):
-        score[0] = 0.0
+        score[0] = -np.inf
     return score
 
 
 def boundary_scores(sentences: Sequence[Sentence], slides: Sequence[Slide], embedder,
                     params: ChapterParams = DEFAULT_PARAMS) -> np.ndarray:
     """Per-sentence score that a new chapter starts at that sentence (index 0 is always 0)."""
-    return combine_features(boundary_features(sentences, slides, embedder, params.blocks), params)
+    return combine_features(boundary_features(sentences, slides, embedder), params)
 
 
 def _n_strong_slide_changes(slides: Sequence[Slide]) -> int:
@@ -258,7 +112,7 @@ def _allowed(times: np.ndarray, duration: float, min_len: float, slide_starts: S
 def _greedy(times: np.ndarray, score: np.ndarray, allowed: np.ndarray, k: int, min_len: float) -> List[int]:
     picks: List[int] = []
     for i in np.argsort(-score, kind="stable"):
-        if len(picks) >= k or score[i] <= 0:
+        if len(picks) >= k or not np.isfinite(score[i]):
             break
         if allowed[i] and all(abs(times[i] - times[j]) >= min_len for j in picks):
             picks.append(int(i))
@@ -268,7 +122,8 @@ def _greedy(times: np.ndarray, score: np.ndarray, allowed: np.ndarray, k: int, m
 def _dp(times: np.ndarray, score: np.ndarray, allowed: np.ndarray, duration: float, min_len: float,
         target: float, P: ChapterParams) -> List[int]:
     """Best boundary set: sum of (score - boundary_cost) over boundaries plus the length prior of every chapter."""
-    cand = [0] + [i for i in range(1, len(times)) if allowed[i] and score[i] > 0]
+    # A boundary whose gain is far below zero is never worth its place: leave it out of the search.
+    cand = [0] + [i for i in range(1, len(times)) if allowed[i] and score[i] - P.boundary_cost > -CAND_MARGIN]
     pos = np.array([0.0] + [float(times[i]) for i in cand[1:]] + [float(duration)])
     gain = np.array([0.0] + [float(score[i]) - P.boundary_cost for i in cand[1:]] + [0.0])
     m = len(pos)
@@ -310,7 +165,7 @@ def find_chapters(sentences: Sequence[Sentence], slides: Sequence[Slide], embedd
     P = params or DEFAULT_PARAMS
     picks: List[int] = []
     if len(sents) > 2:
-        feats = boundary_features(sents, slides, embedder, P.blocks)
+        feats = boundary_features(sents, slides, embedder)
         picks = select_boundaries(sents, feats, slides, duration, P)
     return _spans(sents, picks, slides, duration)
 
@@ -334,8 +189,28 @@ def select_boundaries(sents: Sequence[Sentence], feats: dict, slides: Sequence[S
     score = combine_features(feats, P)
     allowed = _allowed(times, duration, min_len, [s.start for s in slides])
     if P.method == "dp":
-        return _dp(times, score, allowed, duration, min_len, target, P)
-    return _greedy(times, score, allowed, k, min_len) if k else []
+        picks = _dp(times, score, allowed, duration, min_len, target, P)
+    else:
+        picks = _greedy(times, score, allowed, k, min_len) if k else []
+    return snap_to_cues(times, feats["x"][:, FEATURES.index("cue")] if len(times) else np.zeros(0), picks,
+                        allowed, P.cue_snap_s, [s.start for s in slides])
+
+
+def snap_to_cues(times: np.ndarray, cue: np.ndarray, picks: Sequence[int], allowed: np.ndarray, window: float,
+                 slide_starts: Sequence[float] = ()) -> List[int]:
+    """Move each boundary that is not itself a discourse cue to the nearest strong-cue sentence ("So now let's turn
+    to plate tectonics") within ``window`` seconds: cohesion finds the region, the lecturer's words the sentence.
+    Boundaries at a slide change stay where they are."""
+    out: List[int] = []
+    for i in picks:
+        j = i
+        if window > 0 and not cue[i] and not any(abs(times[i] - s) <= SLIDE_SNAP_S for s in slide_starts):
+            near = [c for c in range(len(times)) if cue[c] and allowed[c] and abs(times[c] - times[i]) <= window]
+            if near:
+                j = min(near, key=lambda c: abs(times[c] - times[i]))
+        if j not in out:
+            out.append(j)
+    return sorted(out)
 
 
 def _spans(sents: Sequence[Sentence], picks: List[int], slides: Sequence[Slide],

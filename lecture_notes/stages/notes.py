@@ -18,9 +18,9 @@ def write_notes(chunks: Sequence[Chunk], writer: NoteWriter, *,
 # Every module whose code shapes the notes cache entry (sentences, chunks, chapters, titles, overview, chunk
 # notes, merge, sparse-chapter notes, confidence marks) besides the backends, which cache_key hashes as used.
 # tests/test_quality_rules.py checks that the notes stage loads nothing from stages/text/backends beyond these.
-CODE = ("lecture_notes.stages.chunking", "lecture_notes.stages.chapters", "lecture_notes.stages.notes",
-        "lecture_notes.stages.merge", "lecture_notes.stages.chapter_notes", "lecture_notes.stages.vocab",
-        "lecture_notes.text")
+CODE = ("lecture_notes.stages.chunking", "lecture_notes.stages.chapters", "lecture_notes.stages.chapter_features",
+        "lecture_notes.stages.notes", "lecture_notes.stages.merge", "lecture_notes.stages.chapter_notes",
+        "lecture_notes.stages.vocab", "lecture_notes.text")
 
 
 def cache_key(sha: str, *, transcript: Any, slides: Any, window: float, title: str, embedder: Any,

@@ -1,0 +1,215 @@
+"""Per-sentence evidence that a topic chapter starts there (used by ``stages.chapters``).
+
+- discourse cues lecturers use to open a topic ("Let's talk about", "So that gets us into", "Now we're ready to
+  talk about", "Well, where does syphilis come from?"), and a check for questions just before ("Questions here?");
+- the pause before the sentence;
+- TextTiling depth scores of embedding and tf-idf similarity between the time blocks before and after it;
+- slide changes, weighted by how different the new slide is from the previous one.
+"""
+from __future__ import annotations
+
+import bisect
+import math
+import re
+from typing import Optional, Sequence
+
+import numpy as np
+
+from lecture_notes.core.types import Sentence, Slide
+from lecture_notes.text.summarize import clean_sentence
+from lecture_notes.text.textutil import content_words, normalize_term, stem
+
+__all__ = ["cue_score", "boundary_features", "boundary_logit", "FEATURES", "MODEL_WEIGHTS", "SLIDE_SNAP_S"]
+
+SLIDE_SNAP_S = 10.0
+# TextTiling block widths (seconds), averaged per set: short, medium and wide context.
+BLOCK_SETS = (("", (120.0, 180.0, 240.0)), ("_medium", (180.0, 240.0, 300.0)), ("_wide", (300.0, 420.0, 600.0)))
+# Inputs of the boundary model, in weight order: discourse cues (strong / weak opener), a check for questions in
+# the two sentences before ("Questions here?"), the pause before, TextTiling depths, and the lecture's shape
+# (lectures open with logistics for a few minutes and often close with a short wrap-up).
+FEATURES = ("cue", "weak_cue", "after_check", "pause", "emb", "lex", "emb_medium", "lex_medium", "emb_wide",
+            "lex_wide", "opening", "closing")
+# Logistic-regression weights (bias first, then FEATURES), fitted on all 32 dev lectures (18 courses) by
+# benchmarks/chapter_model.py; a sentence counts as a boundary within 15 s of a course's chapter start.
+# Leave-one-course-out figures (each course scored by weights fitted on the other courses): docs/quality.md.
+MODEL_WEIGHTS = (-3.7811, 0.8731, 0.2222, 0.6456, 0.5213, 0.5353, 0.5634, 0.3043, 0.1644, -0.1064, 0.7081,
+                 0.1456, -0.3143)
+
+_VERBS = r"(?:talk|turn|look|go|move|consider|begin|start|get|shift|think|focus|come|switch|review|discuss|examine)"
+_STRONG_CUES = [re.compile(p, re.I) for p in (
+    r"\blet'?s (?:now )?" + _VERBS + r"\b", r"\blet us (?:now )?" + _VERBS + r"\b",
+    r"\blet me (?:now )?(?:turn|talk|begin|start|move|introduce|conclude|summari[sz]e|sum up|go on|switch|review|"
+    r"shift|return|come)\b",
+    r"\bI (?:want|'d like|would like|wanted|need|have|'m going|am going) to (?:now )?(?:begin|start|turn|talk|move|"
+    r"discuss|conclude|introduce|review|shift|switch|go on|spend|look|return|come back|sum up|summari[sz]e)\b"
+    r"(?! about (?:that |this |it )?later)(?! later)",
+    r"\b(?:we're|we are|we'll|we will) (?:now )?(?:about to |going to )?(?:turn|move|talk|begin|start|look|switch|"
+    r"shift|go on|come)\b",
+    r"\b(?:now turn|turn now) to\b", r"\bmov(?:e|ing) on\b",
+    r"\b(?:that|this|which) (?:gets|brings|leads|takes) us\b",
+    r"\b(?:the|our) (?:next|second|third|fourth|last|final|other) (?:topic|thing|point|question|part|issue|subject|"
+    r"idea|section|step|example|argument|problem|theme)\b",
+    r"\bto (?:summari[sz]e|sum up|conclude|recap|wrap up)\b", r"\bin (?:conclusion|summary|sum)\b",
+    r"\b(?:stop|end|finish) (?:here|there|for today|today)\b", r"\bwhere I want to (?:stop|end|finish)\b",
+    r"\bnext time\b", r"\btoday,? (?:we|I)(?:'re| are|'ll| will| want)\b", r"\bfor today\b",
+    r"\b(?:first|firstly|second|secondly|third|thirdly|finally|lastly)\b,",
+    r"\bthe (?:basic|main|key|central|big) (?:idea|question|point|problem|issue) (?:here |of |is )",
+    r"^(?:and |so |okay,? |ok,? )*finally\b", r"\bnow,? the (?:second|third|next|last|other|final) (?:example|one|thing|"
+    r"topic|case|point|question|reaction|poem|part)\b", r"\bI(?:'ll| will) (?:now |just |briefly )?mention\b",
+    r"\b(?:turn|go|come) back to\b", r"\blet'?s (?:now )?(?:see|try|do|take)\b",
+    # "Now we're ready to talk about metals", "So the last thing I want to talk about", "I want to do one other
+    # thing today", "Another issue that comes up is", "So we conclude by talking about", "Okay, now how about",
+    # "Okay, now here's a question", "here I want to bring up another", "Well, where does syphilis come from?"
+    r"\b(?:we're|we are|I'm|I am) (?:now )?ready to (?:talk|start|turn|look|discuss|move|begin|go on)\b",
+    r"\b(?:the|one) (?:last|next|final|other|first) thing (?:I|we) (?:want|'d like|would like|wanted|need|have) to\b",
+    r"\b(?:I want|I'd like|I would like|I wanted) to do (?:one|another|one other|something) (?:other |more |else )?"
+    r"thing\b",
+    r"\bwhat (?:I'd|I would|I want to|I'd like to|we're going to|we'll) (?:like to )?do (?:today|now|next)\b",
+    r"^(?:\w+,? ){0,2}another (?:issue|question|thing|point|topic|example|aspect|problem|case|idea) (?:that|which|is|I)\b",
+    r"\b(?:we|I)(?:'ll| will)? conclude (?:by|with)\b",
+    r"^(?:(?:okay|ok|so|now|well|and|all right)[,.]? )*(?:now )?(?:how|what) about\b",
+    r"\bhere(?:'s| is) (?:a|the|another|my|his|her|their) (?:question|proof|problem|idea|point|example)\b",
+    r"\b(?:I want|I'd like|I would like|let me) to (?:bring up|look back|go back|turn back)\b",
+    r"^(?:(?:okay|ok|so|now|well|and|all right|but)[,.]? )+(?:where|what|why|how|who)\b[^.?!]{0,120}\?",
+)]
+# A lecturer closing a topic by inviting questions ("Questions here?", "Any questions?", "Anything else?").
+_AUDIENCE_CHECK = re.compile(r"^(?:(?:okay|ok|so|now|well|all right|any)[,.]? )*(?:any |other |more )?"
+                             r"(?:questions?|comments?|anything else|thoughts)\b[^.?!]{0,40}\?\s*$", re.I)
+_WEAK_CUES = [re.compile(p, re.I) for p in (
+    r"^(?:now|okay|ok|all right|alright|so|well|right)\b[,.]?\s+", r"^(?:but )?(?:just )?what (?:is|was|are|were|does|did)\b",
+    r"^consider\b", r"^(?:and )?(?:so )?(?:now|next)\b",
+)]
+
+
+def cue_score(text: str) -> float:
+    """0..1: how strongly a sentence's opening words announce a new topic (discourse cue phrases)."""
+    head = text[:140]
+    score = 1.0 if any(r.search(head) for r in _STRONG_CUES) else 0.0
+    if any(r.search(head) for r in _WEAK_CUES):
+        score += 0.3
+    return min(score, 1.0)
+
+
+def _block_similarity(times: np.ndarray, vecs: np.ndarray, width: float) -> np.ndarray:
+    """Cosine between summed vectors of the sentences in [t-width, t) and [t, t+width) for each sentence start t."""
+    n = len(times)
+    csum = np.vstack([np.zeros((1, vecs.shape[1]), dtype=np.float64), np.cumsum(vecs, axis=0, dtype=np.float64)])
+    sims = np.ones(n)
+    for i in range(1, n):
+        lo = min(bisect.bisect_left(times, times[i] - width), i - 1)
+        hi = max(bisect.bisect_left(times, times[i] + width), i + 1)
+        a, b = csum[i] - csum[lo], csum[hi] - csum[i]
+        sims[i] = float(a @ b / (np.linalg.norm(a) * np.linalg.norm(b) + 1e-9))
+    if n > 1:
+        sims[0] = sims[1]
+    return sims
+
+
+def _depth(sims: np.ndarray) -> np.ndarray:
+    """TextTiling depth: climb to the highest similarity on each side and add both drops."""
+    s = np.convolve(np.pad(sims, 1, mode="edge"), np.ones(3) / 3, mode="valid")  # light smoothing
+    n = len(s)
+    out = np.zeros(n)
+    for i in range(1, n):
+        left, j = s[i], i
+        while j > 0 and s[j - 1] >= left:
+            left, j = s[j - 1], j - 1
+        right, j = s[i], i
+        while j < n - 1 and s[j + 1] >= right:
+            right, j = s[j + 1], j + 1
+        out[i] = (left - s[i]) + (right - s[i])
+    return out
+
+
+def _normalise(x: np.ndarray) -> np.ndarray:
+    hi = float(np.percentile(x, 98)) if len(x) else 0.0
+    return np.clip(x / hi, 0.0, 1.5) if hi > 0 else np.zeros_like(x)
+
+
+def _tfidf(texts: Sequence[str]) -> np.ndarray:
+    toks = [[stem(w) for w in content_words(t)] for t in texts]
+    df: dict = {}
+    for ts in toks:
+        for w in set(ts):
+            df[w] = df.get(w, 0) + 1
+    vocab = {w: k for k, w in enumerate(w for w, c in df.items() if c >= 2)}  # hapaxes link nothing
+    mat = np.zeros((len(texts), max(1, len(vocab))), dtype=np.float32)
+    n = len(texts)
+    for i, ts in enumerate(toks):
+        for w in ts:
+            k = vocab.get(w)
+            if k is not None:
+                mat[i, k] += math.log((1 + n) / (1 + df[w])) + 1.0
+    return mat
+
+
+def _slide_change(prev: Slide, cur: Slide, sim_emb: Optional[float]) -> float:
+    """0..1: how much the topic changes from slide ``prev`` to ``cur`` (same title / similar text -> low)."""
+    pt, ct = normalize_term(prev.title), normalize_term(cur.title)
+    ct_base = re.sub(r"\b(?:cont|continu)\w*\b", "", ct).strip()
+    if pt and ct and (pt == ct or (ct_base and ct_base == pt)):
+        return 0.0
+    a = {stem(w) for w in content_words(prev.title + " " + prev.text)}
+    b = {stem(w) for w in content_words(cur.title + " " + cur.text)}
+    if not a and not b:
+        return 0.6  # a change between unreadable slides is still a visual event
+    sim = len(a & b) / max(1, len(a | b))
+    if sim_emb is not None:
+        sim = max(sim, min(1.0, max(0.0, (sim_emb - 0.25) / 0.55)))
+    return float(1.0 - sim)
+
+
+def boundary_features(sentences: Sequence[Sentence], slides: Sequence[Slide], embedder) -> dict:
+    """Per-sentence evidence that a chapter starts there: ``x`` (n x len(FEATURES) matrix, the boundary model's
+    inputs, see ``FEATURES``) and ``slide`` (0..1 topic change of a slide shown within ``SLIDE_SNAP_S``)."""
+    n = len(sentences)
+    times = np.array([s.start for s in sentences], dtype=np.float64)
+    texts = [s.text for s in sentences]
+    duration = max((s.end for s in sentences), default=0.0)
+    gaps = np.array([0.0] + [sentences[i].start - sentences[i - 1].end for i in range(1, n)])
+    # Scale pauses by this transcript's own pause distribution: ASR segments have many short gaps, captions few.
+    gap_scale = max(2.0, float(np.percentile(gaps, 95))) if n else 2.0
+    heads = [t[:140] for t in texts]
+    check = np.array([bool(_AUDIENCE_CHECK.search(t.strip())) for t in texts], dtype=np.float64)
+    after_check = np.zeros(n)
+    if n > 1:
+        after_check[1:] = check[:-1]
+        after_check[2:] = np.maximum(after_check[2:], check[:-2])
+    cols = {"cue": np.array([float(any(r.search(h) for r in _STRONG_CUES)) for h in heads]),
+            "weak_cue": np.array([float(any(r.search(h) for r in _WEAK_CUES)) for h in heads]),
+            "after_check": after_check, "pause": np.clip(gaps / gap_scale, 0.0, 1.0),
+            "opening": ((times >= 60.0) & (times <= 300.0)).astype(np.float64),
+            "closing": (times >= duration - 300.0).astype(np.float64)}
+    # Cleaned text (no speaker tags, fillers, stutters): the same strings the notes stage embeds, so the
+    # embedder's cache serves both.
+    emb = np.asarray(embedder.embed([clean_sentence(t) for t in texts]), dtype=np.float32) \
+        if embedder is not None and n else None
+    lex = _tfidf(texts)
+    for name, blocks in BLOCK_SETS:
+        cols["emb" + name] = np.zeros(n)
+        cols["lex" + name] = np.zeros(n)
+        for w in blocks:
+            if emb is not None:
+                cols["emb" + name] += _normalise(_depth(_block_similarity(times, emb, w))) / len(blocks)
+            cols["lex" + name] += _normalise(_depth(_block_similarity(times, lex, w))) / len(blocks)
+    feats = {"x": np.column_stack([cols[f] for f in FEATURES]) if n else np.zeros((0, len(FEATURES))),
+             "slide": np.zeros(n)}
+    ordered = sorted(slides, key=lambda s: s.start)
+    if len(ordered) > 1 and n:
+        slide_emb = None
+        if embedder is not None:
+            slide_emb = np.asarray(embedder.embed([(s.title + ". " + s.text).strip(". ") or "-" for s in ordered]))
+        for k in range(1, len(ordered)):
+            cos = float(slide_emb[k - 1] @ slide_emb[k]) if slide_emb is not None else None
+            change = _slide_change(ordered[k - 1], ordered[k], cos)
+            i = int(np.argmin(np.abs(times - ordered[k].start)))
+            if abs(times[i] - ordered[k].start) <= SLIDE_SNAP_S and change > 0:
+                feats["slide"][i] = max(feats["slide"][i], change)
+    return feats
+
+
+def boundary_logit(x: np.ndarray, weights: Sequence[float] = MODEL_WEIGHTS) -> np.ndarray:
+    """Log-odds that each sentence opens a chapter: ``weights[0]`` + ``x @ weights[1:]`` (``x`` from
+    ``boundary_features``)."""
+    w = np.asarray(weights, dtype=np.float64)
+    return w[0] + np.asarray(x, dtype=np.float64) @ w[1:] if len(x) else np.zeros(0)
