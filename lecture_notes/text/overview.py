@@ -51,7 +51,6 @@ class OverviewParams:
     early_bonus: float = 1.0  # lecturers say what the lecture is about early: bonus decaying over its first 10 %
     register_weight: float = 3.0  # weight of the written register (noun-phrase glue words) (z units)
     name_weight: float = 0.5  # weight of the density of the lecture's recurring names and quoted titles (z units)
-    topic_weight: float = 0.0  # weight of the density of the lecture's own rare, recurring words (z units)
 
 
 DEFAULT_PARAMS = OverviewParams()
@@ -260,25 +259,6 @@ def _candidate(raw: str, cleaned: str, position: float, P: OverviewParams) -> Tu
     return text, frame
 
 
-def topic_density(texts: Sequence[str]) -> np.ndarray:
-    """z-scored density of the lecture's own topic words in each sentence: a word weighs its count in the lecture
-    times its rarity in general English (wordfreq), so "moriscos", "benzene", "Yeats" count and "thing" does not."""
-    from lecture_notes.text.lexicon import zipf
-    from lecture_notes.text.textutil import content_words, stem
-
-    bags = [content_words(t) for t in texts]
-    count: dict = {}
-    rare: dict = {}
-    for b in bags:
-        for w in set(b):
-            k = stem(w)
-            count[k] = count.get(k, 0) + 1
-            rare[k] = max(rare.get(k, 0.0), max(0.0, 6.0 - zipf(w)))
-    weight = {k: np.log1p(c) * rare[k] for k, c in count.items() if c >= 2}
-    out = np.array([sum(weight.get(stem(w), 0.0) for w in set(b)) / max(len(b), 4) ** 0.5 for b in bags])
-    return zscore(out)
-
-
 _NP_GLUE = frozenset("the of and a an in to is".split())
 
 
@@ -320,7 +300,6 @@ def overview(texts: Sequence[str], cleaned: Sequence[str], times: Sequence[float
     P = params
     n = len(texts)
     cands: List[Tuple[int, str, float, float]] = []  # (index, text, score, framing)
-    topic = topic_density(cleaned) if P.topic_weight else np.zeros(n)
     named = name_density(cleaned) if P.name_weight else np.zeros(n)
     register = written_register(cleaned) if P.register_weight else np.zeros(n)
     for i in range(n):
@@ -332,7 +311,7 @@ def overview(texts: Sequence[str], cleaned: Sequence[str], times: Sequence[float
             frame = max(frame, 1.0)  # the list the preview announced ("three issues ... today." -> "Improvisation, ...")
         m = max(len(text.split()), 1)
         sc = float(salience[i]) - P.person_weight * len(_PERSON_RE.findall(text)) / m + P.framing_bonus * frame \
-            + P.topic_weight * float(topic[i]) + P.name_weight * float(named[i]) \
+            + P.name_weight * float(named[i]) \
             + P.register_weight * float(register[i]) + P.early_bonus * float(np.exp(-pos / 0.1))
         cands.append((i, text, sc, frame))
     chosen: List[Tuple[int, str]] = []
