@@ -130,3 +130,17 @@ def test_a_time_expression_is_not_a_topic_to_pair_with():
              "The critical study of the Bible in the late nineteenth century used source criticism."]
     title = chapter_title(sents, sents + SMELL, {"x"})
     assert "Source Criticism" in title and "Century" not in title
+
+
+def test_titles_and_nationality_words_never_stand_beside_a_name():
+    # Cervantes 21 (Gonzalez Echevarria): "Roque Guinart and French"; Organic Chemistry 23: "Couper and Mr".
+    sents = ["Roque Guinart is a bandit, and the French were fighting the Huguenots in Catalonia.",
+             "Roque Guinart tells Don Quixote that the French are his enemies.",
+             "The French Huguenots, Roque Guinart says, came over the Pyrenees.",
+             "Mr. Couper wrote to Mr. Wurtz, and Mr. Couper was right."]
+    roque = Candidate("Roque Guinart", count=3, lecture_count=3, first=0.0)
+    french = Candidate("French", count=3, lecture_count=3, first=0.0)
+    assert pick_title([roque, french], sents, set()) == "Roque Guinart"
+    couper = Candidate("Couper", count=2, lecture_count=2, first=0.75)
+    mr = Candidate("Mr", count=2, lecture_count=2, first=0.75)
+    assert pick_title([couper, mr], sents, set()) == "Couper"

@@ -50,14 +50,15 @@ _WEAK = frozenset("poem poems story stories book books chapter chapters data mod
                   "effects body image images section sections stage stages episode evidence argument arguments "
                   "theory concept idea problem problems issue example examples type types view views "
                   "world life man men woman women thing things word words number numbers paper papers sense "
-                  "position value values country countries state states system line lines result results".split())
+                  "position value values country countries state states system line lines result results "
+                  "mr mrs ms dr prof professor sir french dutch greek swiss".split())
 _OF_BAD_HEAD = frozenset("front rest top bottom middle side couple series set sort kind lot lots bunch piece pieces "
                          "part parts number amount terms means instead because out inside outside center".split())
 # Everyday words that head a topic with their of-complement ("the sense of smell", "the question of rights").
 _OF_GENERIC_HEADS = frozenset("sense question world history".split())
 _MOD_RE = re.compile(r"(?:al|ic|ive|ous|ar|ent|ant|est|ian|ary)$")
 _TIME_RE = re.compile(r"\b(?:centur(?:y|ies)|years?|decades?|days?|months?|weeks?|\d+(?:th|s)?)\b", re.I)
-_ADJ_RE = re.compile(r"(?:ed|ing|al|ous|ive|ic|ful|less|able|ible|ly|ian)$")
+_ADJ_RE = re.compile(r"(?:ed|ing|al|ous|ive|ic|ful|less|able|ible|ly|ian|ish|ese)$")
 # A phrase that opens with a preposition or adverb is not a noun phrase ("back to the radio", "by making a few").
 _BAD_START = frozenset("by in up back against into with for from over out off down through about on at to as "
                        "than like very really pretty quite making doing getting going".split())
@@ -118,12 +119,12 @@ class TitleParams:
     conc_exp: float = 0.0       # weight of how much of the lecture's use of the phrase falls in this chapter
     len_bonus: float = 1.2      # bonus per extra word: a longer phrase that is said as often names more
     caps_bonus: float = 0.0     # proper names and named works
-    early_bonus: float = 0.5    # said in the chapter's opening quarter, where lecturers name the topic
+    early_bonus: float = 1.0    # said in the chapter's opening quarter, where lecturers name the topic
     announce_bonus: float = 3.0  # the topic the lecturer announces
     weak_factor: float = 0.4     # multiplier for a phrase ending in an everyday noun ("poem", "data")
     introduction: bool = True    # the opening chapter that frames the lecture is "Introduction: <topic>"
     pair_cooccur: int = 1        # ... and the two are said together in at least this many sentences
-    pair_ratio: float = 0.5     # > 0: join the second phrase with "and" when it scores this close and co-occurs
+    pair_ratio: float = 0.4     # > 0: join the second phrase with "and" when it scores this close and co-occurs
 
 
 DEFAULT_PARAMS = TitleParams()
