@@ -32,8 +32,12 @@ KEYS = (("specific", "R@5"), ("specific", "MRR@10"), ("specific", "R@1"), ("topi
 VARIANTS: Dict[str, tuple] = {}
 
 
+# The ranking before this tuning: every variant starts from it, whatever SearchParams' defaults are now.
+OLD = {"fusion": "rrf", "w_lex": 1.0, "smooth": 0.0, "drop_ask_words": False, "min_moment_s": 0.0, "spread_s": 0.0}
+
+
 def _v(name: str, params: dict, windows=None, vecs: str = "embed") -> None:
-    VARIANTS[name] = (params, windows, vecs)
+    VARIANTS[name] = (dict(OLD, **params), windows, vecs)
 
 
 _v("old", {})

@@ -1,10 +1,12 @@
 """Hybrid moment search over one or many lecture indexes.
 
 A query is embedded once (MiniLM) and scored against every unit (transcript windows, slides, chapters, key
-points, glossary entries) both densely (cosine) and lexically (BM25); the two rankings are fused by weighted
-reciprocal rank. Each top unit is then tightened to the sentences inside it that bear the answer (sentence
-cosine plus query-term overlap), overlapping moments of the same lecture are merged, and an optional
-cross-encoder reranks the survivors. All figures were chosen on the development set (benchmarks/qa_eval.py).
+points, glossary entries) densely (the unit's cosine and its best sentence's) and lexically (BM25, question
+phrasing left out); each signal is scaled to 0-1 by its best value and the weighted sum is smoothed over
+neighbouring windows (a topic spans more than one window); reciprocal-rank fusion is the other option. Each top
+unit is then tightened to the sentences inside it that bear the answer (sentence cosine plus query-term overlap,
+at least ``min_moment_s`` long), overlapping moments of the same lecture are merged, and an optional
+cross-encoder reranks the survivors. All figures were chosen on the development set (benchmarks/qa_tune.py).
 """
 from __future__ import annotations
 
@@ -28,11 +30,12 @@ ASK_WORDS = frozenset(tokens(
 
 @dataclass(frozen=True)
 class SearchParams:
-    """Knobs of the ranking (defaults tuned on the dev set)."""
+    """Knobs of the ranking. Defaults: the best of benchmarks/qa_tune.py's grid on the 7 QMSum dev sets (its
+    leave-one-set-out figure is what docs/quality.md reports)."""
 
     rrf_k: float = 60.0
     w_dense: float = 1.0
-    w_lex: float = 1.0
+    w_lex: float = 0.5
     w_sent: float = 0.5  # weight of the best sentence's rank inside each unit
     candidates: int = 40  # units tightened per query
     sent_lex: float = 0.5  # lexical overlap in the sentence score (against cosine)
@@ -41,11 +44,11 @@ class SearchParams:
     merge_gap_s: float = 2.0
     kind_weight: Tuple[Tuple[str, float], ...] = (("window", 1.0), ("chapter", 0.9), ("slide", 0.9),
                                                   ("point", 0.8), ("term", 0.8))
-    fusion: str = "rrf"  # "rrf" (reciprocal rank) or "score" (each signal scaled to 0-1 by its best value)
-    smooth: float = 0.0  # share of the neighbouring windows' mean score added to each window (topic context)
-    drop_ask_words: bool = False  # leave question phrasing ("summarize", "discuss", ...) out of the lexical query
+    fusion: str = "score"  # "rrf" (reciprocal rank) or "score" (each signal scaled to 0-1 by its best value)
+    smooth: float = 1.0  # share of the neighbouring windows' mean score added to each window (topic context)
+    drop_ask_words: bool = True  # leave question phrasing ("summarize", "discuss", ...) out of the lexical query
     tighten: bool = True  # moments tightened to the answer-bearing sentences (else the whole unit)
-    min_moment_s: float = 0.0  # a tightened moment is widened (neighbour sentences, both sides) to this length
+    min_moment_s: float = 20.0  # a tightened moment is widened (neighbour sentences, both sides) to this length
     spread_s: float = 0.0  # a moment this close (midpoints, same lecture) to a better one goes after the others
 
 
@@ -101,6 +104,8 @@ class SearchEngine:
         self._prev = np.where(same_prev, idx - 1, idx)
         self._next = np.where(same_next, idx + 1, idx)
         self._is_window = win.astype(np.float32)
+        self._has_prev, self._has_next = same_prev.astype(np.float32), same_next.astype(np.float32)
+        self._n_nb = np.maximum(1.0, self._has_prev + self._has_next)  # the mean of the neighbours there are
 
     # ---- scoring ----------------------------------------------------------------------------------------
     def embed_query(self, query: str) -> np.ndarray:
@@ -152,7 +157,8 @@ class SearchEngine:
             if best_sent is not None:
                 fused += p.w_sent * self._best_sentence_rrf(qv)
         if p.smooth > 0:
-            fused = fused + p.smooth * 0.5 * (fused[self._prev] + fused[self._next]) * self._is_window
+            nb = (fused[self._prev] * self._has_prev + fused[self._next] * self._has_next) / self._n_nb
+            fused = fused + p.smooth * nb * self._is_window
         fused *= self.kind_w
         return np.argsort(-fused, kind="stable"), fused, dense
 
