@@ -1,20 +1,23 @@
 """Topic chapters of a lecture from slide changes, discourse cues, pauses and TextTiling-style cohesion.
 
-Every sentence start is a candidate boundary, scored by:
+Every sentence start is a candidate boundary. A logistic model (``chapter_features``: weights fitted across the
+dev courses by benchmarks/chapter_model.py) gives the log-odds that a chapter starts there from:
 
-- slide evidence: a slide change near the sentence start, weighted by how different the new slide is from the
-  previous one (consecutive slides with the same title / similar text are one topic);
-- discourse cues that lecturers use to open a topic ("Let's talk about", "I want to begin by", "So that gets us
-  into", "To summarize", "the next question");
-- a pause before the sentence;
-- TextTiling depth scores of embedding similarity and of tf-idf lexical similarity between the sentences in the
-  time blocks before and after the candidate (several block sizes, averaged).
+- discourse cues that lecturers use to open a topic ("Let's talk about", "So that gets us into", "Now we're
+  ready to talk about", "Well, where does syphilis come from?") and a check for questions just before;
+- the pause before the sentence;
+- TextTiling depth scores of embedding and tf-idf similarity between the time blocks before and after the
+  candidate (short, medium and wide blocks);
+- where it falls in the lecture (lectures open with a few minutes of logistics);
+- with slides, a slide change near the sentence start, weighted by how different the new slide is from the
+  previous one (consecutive slides with the same title / similar text are one topic).
 
 The number of chapters comes from the lecture: dynamic programming picks the boundary set that maximises the summed
-boundary scores (each minus a cost) plus a log-normal length prior around ``CHAPTER_SECONDS`` (shorter when slides
-show more distinct topics), with a minimum chapter length. Parameters (``ChapterParams``) were chosen
-leave-one-course-out on the dev lectures (benchmarks/devset_eval.py --loco). Titles come from the slide shown in
-the chapter, else from the topic the lecturer announces or the chapter's key phrase (``text.titles``).
+log-odds (each minus a cost) plus a log-normal length prior around ``CHAPTER_SECONDS`` (shorter when slides show
+more distinct topics), with a minimum chapter length; a chosen boundary then moves to a strong cue a few seconds
+away. Parameters (``ChapterParams``) were chosen leave-one-course-out on the dev lectures
+(benchmarks/devset_eval.py --loco). Titles come from the slide shown in the chapter, else from the topic the
+lecturer announces or the chapter's key phrase (``text.titles``).
 """
 from __future__ import annotations
 
