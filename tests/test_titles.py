@@ -144,3 +144,14 @@ def test_titles_and_nationality_words_never_stand_beside_a_name():
     couper = Candidate("Couper", count=2, lecture_count=2, first=0.75)
     mr = Candidate("Mr", count=2, lecture_count=2, first=0.75)
     assert pick_title([couper, mr], sents, set()) == "Couper"
+
+
+def test_a_lone_adjective_or_participle_is_scored_down():
+    # Philosophy and the Science of Human Nature 7 (Gendler): "Social" titled the chapter on Harlow's monkeys;
+    # Cervantes 16: "Wedding" beat "Camacho's Wedding".
+    social = Candidate("social", count=5, lecture_count=5, first=0.0)
+    wire = Candidate("wire mother", count=2, lecture_count=2, first=0.0)
+    assert pick_title([social, wire], [], set()) == "Wire Mother"
+    wedding = Candidate("wedding", count=6, lecture_count=6, first=0.0)
+    camacho = Candidate("Camacho's wedding", count=2, lecture_count=2, first=0.0)
+    assert pick_title([wedding, camacho], [], set()) == "Camacho's Wedding"

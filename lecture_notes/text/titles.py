@@ -259,7 +259,8 @@ def score_candidate(c: Candidate, params: TitleParams = DEFAULT_PARAMS) -> float
         s *= 1.0 + P.announce_bonus
     if c.verb_like or (len(words) == 1 and c.count < 2):
         s *= 0.4
-    if len(words) == 1 and words[0].lower().strip("'") in _WEAK and not c.announced:
+    if len(words) == 1 and not c.announced and (words[0].lower().strip("'") in _WEAK or (
+            words[0].islower() and _ADJ_RE.search(words[0]))):
         s *= P.weak_factor  # "Poem", "Data", "Social Text": the lecture's everyday nouns name no topic
     return s
 
