@@ -230,7 +230,8 @@ def title_candidates(sentences: Sequence[str], background: Sequence[str], announ
         p = " ".join(p.split()[:6])
         key = tuple(_stems(_DET_RE.sub("", p)))
         first_word = p.split()[0].lower() if p.split() else ""
-        if not key or key in seen or first_word in _BAD_START or p.split()[-1].lower() in _BAD_HEAD:
+        if not key or key in seen or first_word in _BAD_START or p.split()[-1].lower() in _BAD_HEAD \
+                or first_word in ("th", "st", "nd", "rd"):  # "[18]th century": the number's suffix is no word
             continue
         seen.add(key)
         hits = [i for i, st in enumerate(sent_stems) if _contains(st, key)]
