@@ -165,3 +165,13 @@ def test_an_ordinal_suffix_cut_from_its_number_is_no_title():
              "By the 18th century, Locke's view was influential."]
     title = chapter_title(sents, sents + SMELL, {"x"})
     assert not title.lower().startswith("th ") and "Locke" in title
+
+
+def test_a_pair_already_used_in_the_other_order_is_not_repeated():
+    # Faulkner 6: "Caddy and Benjy" then "Benjy and Caddy" for the next chapter.
+    sents = ["Benjy remembers that Caddy smelled like trees.", "Caddy holds Benjy and he stops crying.",
+             "Benjy and Caddy go down to the branch."]
+    benjy = Candidate("Benjy", count=3, lecture_count=3, first=0.0)
+    caddy = Candidate("Caddy", count=3, lecture_count=3, first=0.0)
+    assert pick_title([benjy, caddy], sents, set()) == "Benjy and Caddy"
+    assert pick_title([benjy, caddy], sents, {"caddy and benjy"}) == "Benjy"

@@ -306,7 +306,9 @@ def pick_title(cands: Sequence[Candidate], sentences: Sequence[str], used: set,
         for s, c in ranked[1:3]:
             if s >= params.pair_ratio * best_s and _specific(best.phrase) and _specific(c.phrase) \
                     and _distinct(best.phrase, c.phrase) and _co_occur(sentences, best.phrase, c.phrase) >= params.pair_cooccur:
-                title = f"{best.phrase} and {c.phrase}"
+                pair = f"{best.phrase} and {c.phrase}"
+                if set(normalize_term(pair).split()) not in [set(u.split()) for u in used]:
+                    title = pair  # not "Benjy and Caddy" after "Caddy and Benjy"
                 break
     return _case(title)
 
