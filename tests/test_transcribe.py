@@ -301,3 +301,20 @@ def test_blocks_keep_whisper_segment_statistics():
     assert [s.start for s in tr.segments] == [0.5, 3.5]
     assert all(s.avg_logprob == -0.9 and s.no_speech_prob == 0.2 and s.compression_ratio == 1.4 for s in tr.segments)
     assert tr.segments[1].words[0].start == 3.5 and tr.segments[1].words[0].probability == 0.4
+
+
+def test_article_before_a_vowel_sound_is_mended():
+    """Speech recognition writes 'a immunological memory'; 'a European', 'a one-off', 'a unit' are right."""
+    from lecture_notes.stages.transcribe import fix_articles
+
+    seg = fix_articles(_seg(0, 3, "The lasting product is a immunological memory.",
+                            [Word(0.2 * i, 0.2 * i + 0.1, f" {w}") for i, w in
+                             enumerate("The lasting product is a immunological memory.".split())]))
+    assert seg.text == "The lasting product is an immunological memory."
+    assert [w.word for w in seg.words][4] == " an"
+    assert fix_articles(_seg(0, 1, "A apple a day and a egg.")).text == "An apple a day and an egg."
+    for ok in ("It is a European treaty.", "This is a one-off case.", "It is a unit of heat.",
+               "We built a NASA probe.", "He was a once famous author.", "That is a ewe.", "a euphemism",
+               "I saw a 8-bit chip."):
+        assert fix_articles(_seg(0, 1, ok)).text == ok
+    assert [s.text for s in clean_segments([_seg(0, 2, "It is a important idea.")])] == ["It is an important idea."]

@@ -109,7 +109,25 @@ def clean_segments(segments: Iterable[Segment], *, duration: Optional[float] = N
             continue
         words = collapse_repeats(_clean_words(seg.words, start, end), key=lambda w: _norm(w.word))
         out.append(replace(seg, start=start, end=end, text=text, words=tuple(words)))
-    return mend_piece_breaks(_drop_segment_loops(out))
+    return [fix_articles(seg) for seg in mend_piece_breaks(_drop_segment_loops(out))]
+
+
+# "a" before a vowel sound: speech recognition writes "a immunological memory" where the speaker said "an"
+# (or no article); only lowercase words starting with a, e, i or o, minus those spoken with a consonant sound.
+_A_BEFORE_VOWEL = re.compile(r"\b([Aa]) (?=(?!eu|ewe|one\b|once\b|oui)[aeio][a-z])")
+
+
+def fix_articles(segment: Segment) -> Segment:
+    """'a immunological memory' -> 'an immunological memory', in the text and in the word list."""
+    text = _A_BEFORE_VOWEL.sub(lambda m: m.group(1) + "n ", segment.text)
+    if text == segment.text:
+        return segment
+    words = list(segment.words)
+    for i in range(len(words) - 1):
+        w, nxt = words[i].word.strip(), words[i + 1].word.strip()
+        if w in ("a", "A") and _A_BEFORE_VOWEL.match(f"{w} {nxt}"):
+            words[i] = replace(words[i], word=words[i].word.replace(w, w + "n"))
+    return replace(segment, text=text, words=tuple(words))
 
 
 # A connective that takes a comma when it continues the previous clause ("divide rapidly, and many ...").
