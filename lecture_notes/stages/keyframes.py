@@ -20,6 +20,7 @@ A slide that appears and disappears entirely between two identical keyframes is 
 from __future__ import annotations
 
 import logging
+from bisect import bisect_left, bisect_right
 from pathlib import Path
 from typing import Iterator, List, Optional, Sequence, Tuple
 
@@ -108,8 +109,6 @@ def _iter_decord(reader, times: Sequence[float], name: str = "the video") -> Ite
         yield from _read(reader, _sample_indices(starts, times), starts, name)
     except _DecodeStopped:
         return
-
-
 
 
 def _thumb(img: np.ndarray) -> np.ndarray:
@@ -221,13 +220,14 @@ def iter_adaptive(reader, times: Sequence[float], name: str, path: Path, size: T
         for g, key_frame in enumerate(keyframes()):
             thumb = _thumb(key_frame.image)
             if prev is not None:
-                inner = [i for i in samples if keys[g - 1] < i < keys[g]]
+                # samples is ascending: the ones strictly between the two keyframes, found by bisection
+                inner = samples[bisect_right(samples, keys[g - 1]):bisect_left(samples, keys[g])]
                 if inner and _differs(prev, thumb):
                     dense += 1
                     yield from inside(keys[g - 1], inner)
             yield key_frame
             prev = thumb
-        tail = [i for i in samples if i > keys[-1]]
+        tail = samples[bisect_right(samples, keys[-1]):]
         if tail:
             yield from inside(keys[-1], tail)
     except _DecodeStopped:
