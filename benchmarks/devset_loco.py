@@ -173,9 +173,20 @@ def overview_grid(base) -> list:
     return out
 
 
+def title_grid(base) -> list:
+    """Chapter-title parameter sets tried (``text.titles.TitleParams``); every one is a legal product setting."""
+    from dataclasses import replace
+    return [replace(base, len_bonus=lb, expand_ratio=er, pair_ratio=pr)
+            for lb in (1.6, 2.4, 3.5) for er in (0.0, 0.5, 0.7, 0.9) for pr in (0.2, 0.3, 0.4)]
+
+
 def chapter_objective(rows: Sequence[dict]) -> float:
     """What segmentation parameters are chosen for: boundary F1 at +-30 s, minus Pk."""
     return mean(rows, "f1_30") - mean(rows, "pk")
+
+
+def title_objective(rows: Sequence[dict]) -> float:
+    return mean(rows, "titles_rougeL")
 
 
 def summary_objective(rows: Sequence[dict]) -> float:
@@ -191,27 +202,17 @@ def pick_loco(lectures: Sequence[Lecture], grid: list, table: Dict[int, List[dic
     return out
 
 
-def main_loco(devset: Path, out: Path, only: str = "", markdown: bool = False) -> int:
-    """devset_eval.py --loco: see that script's docstring."""
-    import os
-    from collections import Counter
-
-    from lecture_notes.backends.minilm import MiniLMEmbedder
-    from lecture_notes.text.overview import DEFAULT_PARAMS as O_DEFAULT
-
-    sc = load_score_module(devset)
-    out.mkdir(parents=True, exist_ok=True)
-    cache = Path(os.environ.get("LN_LOCO_EMB_CACHE", str(out / "embeddings.npz")))
-    embedder = CachedEmbedder(lambda: MiniLMEmbedder(), cache)
-    lectures = load_lectures(devset, only)
-    print(f"{len(lectures)} lectures, {len({lec.course for lec in lectures})} courses", flush=True)
+def loco_chapter_picks(sc, lectures: Sequence[Lecture], embedder):
+    """Leave-one-course-out boundaries: for each course, the boundary model is fitted and the segmentation grid
+    entry chosen on the other courses; returns (boundary sentence indices per lecture index, grid index chosen
+    per course, the grid)."""
     cgrid = chapter_grid(chapters_mod.DEFAULT_PARAMS)
     feats = {lec.slug: chapters_mod.boundary_features(lec.sentences, [], embedder) for lec in lectures}
     embedder.save()
     ys = {lec.slug: chapter_model.labels(lec.ref, np.array([s.start for s in lec.sentences]), lec.duration)
           for lec in lectures}
     courses = sorted({lec.course for lec in lectures})
-    fold_params, loco_picks, cchoice = {}, {}, {}
+    loco_picks, cchoice = {}, {}
     for course in courses:
         train = [i for i, lec in enumerate(lectures) if lec.course != course]
         w = chapter_model.fit([feats[lectures[i].slug]["x"] for i in train], [ys[lectures[i].slug] for i in train])
@@ -227,12 +228,68 @@ def main_loco(devset: Path, out: Path, only: str = "", markdown: bool = False) -
             return chapter_objective(rows)
 
         g = max(range(len(grid)), key=lambda k: (objective(grid[k]), -k))
-        fold_params[course], cchoice[course] = grid[g], g
+        cchoice[course] = g
         for i, lec in enumerate(lectures):
             if lec.course == course:
                 loco_picks[i] = chapters_mod.select_boundaries(lec.sentences, feats[lec.slug], [], lec.duration,
                                                                grid[g])
+    return loco_picks, cchoice, cgrid
+
+
+def loco_titles(sc, lectures: Sequence[Lecture], picks: Dict[int, List[int]], grid: list):
+    """Leave-one-course-out chapter titles on the given boundaries: for each course, the ``TitleParams`` of ``grid``
+    with the best mean title ROUGE-L on the other courses titles the held-out course. Returns (chapter spans per
+    lecture index, grid index chosen per course, per-entry rows of every lecture)."""
+    from lecture_notes.text import titles as titles_mod
+
+    inner, memo = titles_mod.title_candidates, {}
+
+    def cached(sentences, background, announce_window=4):  # candidates do not depend on the parameters
+        key = (tuple(sentences), tuple(background), announce_window)
+        if key not in memo:
+            memo[key] = inner(sentences, background, announce_window)
+        return memo[key]
+
+    spans: Dict[tuple, list] = {}
+    table: Dict[int, List[dict]] = {}
+    titles_mod.title_candidates = cached
+    try:
+        for g, P in enumerate(grid):
+            table[g] = []
+            for i, lec in enumerate(lectures):
+                spans[(g, i)] = chapters_mod._spans(lec.sentences, list(picks[i]), [], lec.duration, title_params=P)
+                t = sc.title_similarity(lec.ref["chapters"], [{"start": c.start, "title": c.title}
+                                                              for c in spans[(g, i)]])
+                table[g].append({"titles_rougeL": t["mean_rougeL_nearest"] if t else 0.0})
+    finally:
+        titles_mod.title_candidates = inner
+    choice = pick_loco(lectures, grid, table, title_objective)
+    return {i: spans[(choice[lec.course], i)] for i, lec in enumerate(lectures)}, choice, table
+
+
+def main_loco(devset: Path, out: Path, only: str = "", markdown: bool = False) -> int:
+    """devset_eval.py --loco: see that script's docstring."""
+    import os
+    from collections import Counter
+
+    from lecture_notes.backends.minilm import MiniLMEmbedder
+    from lecture_notes.text.overview import DEFAULT_PARAMS as O_DEFAULT
+    from lecture_notes.text.titles import DEFAULT_PARAMS as T_DEFAULT
+
+    sc = load_score_module(devset)
+    out.mkdir(parents=True, exist_ok=True)
+    cache = Path(os.environ.get("LN_LOCO_EMB_CACHE", str(out / "embeddings.npz")))
+    embedder = CachedEmbedder(lambda: MiniLMEmbedder(), cache)
+    lectures = load_lectures(devset, only)
+    print(f"{len(lectures)} lectures, {len({lec.course for lec in lectures})} courses", flush=True)
+    loco_picks, cchoice, cgrid = loco_chapter_picks(sc, lectures, embedder)
+    courses = sorted({lec.course for lec in lectures})
     print("chapter grid done", flush=True)
+    tgrid = title_grid(T_DEFAULT)
+    if T_DEFAULT not in tgrid:
+        tgrid.insert(0, T_DEFAULT)
+    loco_spans, tchoice, _ = loco_titles(sc, lectures, loco_picks, tgrid)
+    print("title grid done", flush=True)
     lecs_m = {i: merge._Lecture(lec.sentences, embedder) for i, lec in enumerate(lectures)}
     embedder.save()
     ogrid = overview_grid(O_DEFAULT)
@@ -258,7 +315,7 @@ def main_loco(devset: Path, out: Path, only: str = "", markdown: bool = False) -
         for i, lec in enumerate(lectures):
             if lec.course != course:
                 continue
-            spans = chapters_mod._spans(lec.sentences, loco_picks[i], [], lec.duration)
+            spans = loco_spans[i]
             notes = {"summary": merge.lecture_overview(lecs_m[i], [(c.start, c.end) for c in spans], lec.duration,
                                                        ogrid[o]),
                      "chapters": [{"start": c.start, "end": c.end, "title": c.title} for c in spans]}
@@ -277,6 +334,9 @@ def main_loco(devset: Path, out: Path, only: str = "", markdown: bool = False) -
     print(f"shipped segmentation defaults are the majority choice: "
           f"{replace(cgrid[cmaj], weights=D.weights) == D}")
     print(f"shipped overview defaults are the majority choice: {ogrid[omaj] == O_DEFAULT}")
+    tmaj = Counter(tchoice.values()).most_common(1)[0][0]
+    print(f"titles chosen per fold: {dict(Counter(tchoice.values()))}; "
+          f"shipped title defaults are the majority choice: {tgrid[tmaj] == T_DEFAULT}")
     (out / "loco_table.json").write_text(json.dumps(final, indent=1))
     print(f"notes and table under {out}")
     return 0

@@ -1,8 +1,8 @@
 """Chapter-title rules (issue 12 item 2), each on real lecture text (Open Yale Courses captions)."""
 from __future__ import annotations
 
-from lecture_notes.text.titles import (Candidate, chapter_title, is_introduction, of_phrases, pick_title,
-                                       score_candidate)
+from lecture_notes.text.titles import (Candidate, TitleParams, chapter_title, is_introduction, of_phrases, pick_title,
+                                       score_candidate, title_candidates)
 
 # PHIL 176, lecture 6 (Kagan): the chapter on Plato's Phaedo.
 PHAEDO = [
@@ -175,3 +175,38 @@ def test_a_pair_already_used_in_the_other_order_is_not_repeated():
     caddy = Candidate("Caddy", count=3, lecture_count=3, first=0.0)
     assert pick_title([benjy, caddy], sents, set()) == "Benjy and Caddy"
     assert pick_title([benjy, caddy], sents, {"caddy and benjy"}) == "Benjy"
+
+
+# PHIL 176, lecture 6: the Morning Star / Evening Star chapter (a verb after a name makes a clause, not a topic).
+STARS = [
+    "But try to imagine a world in which the Evening Star exists, but the Morning Star does not.",
+    "So, as I say, it's a trivial matter to imagine a world in which the Evening Star exists and the Morning Star "
+    "does not.",
+    "So there couldn't be a world in which the Evening Star exists, but the Morning Star doesn't, because that would "
+    "be a world in which Venus exists and Venus doesn't exist.",
+    "I can imagine a world in which the Evening Star exists, but the Morning Star doesn't.",
+    "Well, maybe I did imagine a world in which the Morning Star exists and the Evening Star doesn't exist, but maybe "
+    "imagining doesn't mean it's possible.",
+    "It's not that it exists in one world and not in another.",
+]
+
+
+def test_a_phrase_ending_in_a_verb_the_lecture_uses_as_one_is_a_clause():
+    cands = {c.phrase: c for c in title_candidates(STARS, STARS + DESCARTES)}
+    assert cands["Evening Star exists"].verb_like  # "it exists": "exists" is a verb here
+    assert not cands["Evening Star"].verb_like and not cands["Morning Star"].verb_like
+    assert score_candidate(cands["Evening Star exists"]) < score_candidate(cands["Evening Star"])
+    assert "exists" not in chapter_title(STARS, STARS + DESCARTES, {"x"}).lower()
+
+
+def test_a_one_word_topic_gives_way_to_the_longer_phrase_that_holds_it():
+    # The Phaedo chapter of PHIL 176 as the lecture says it: "soul" 19 times, "Socrates" 9, "the immortality of the
+    # soul" and "the death of the body" twice each. "Soul" alone names less than the phrase the lecturer builds on it.
+    cands = [Candidate("soul", 19, 40, 0.0), Candidate("the death of the body", 2, 2, 0.05),
+             Candidate("the immortality of the soul", 2, 2, 0.1), Candidate("Socrates", 9, 12, 0.0)]
+    assert pick_title(cands, PHAEDO, set(), TitleParams(expand_ratio=0.0)) == "Soul"
+    assert pick_title(cands, PHAEDO, set()) == "The Immortality of the Soul"
+    # "The death of the body" scores as high but does not hold "soul": it is no expansion of the topic. A longer
+    # phrase said only late in the chapter scores too far below the topic word to replace it at a strict ratio.
+    cands[2] = Candidate("the immortality of the soul", 2, 2, 0.9)
+    assert pick_title(cands, PHAEDO, set(), TitleParams(expand_ratio=0.9)) == "Soul"

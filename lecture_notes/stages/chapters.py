@@ -31,7 +31,7 @@ import numpy as np
 
 from lecture_notes.text.summarize import clean_sentence
 from lecture_notes.text.textutil import normalize_term
-from lecture_notes.text.titles import chapter_title
+from lecture_notes.text.titles import DEFAULT_PARAMS as TITLE_PARAMS, TitleParams, chapter_title
 from lecture_notes.stages.chapter_features import (  # noqa: F401 - re-exported
     FEATURES, MODEL_WEIGHTS, SLIDE_SNAP_S, _slide_change, boundary_features, boundary_logit, cue_score)
 from lecture_notes.core.types import ChapterSpan, Sentence, Slide
@@ -91,12 +91,12 @@ def _n_strong_slide_changes(slides: Sequence[Slide]) -> int:
 
 
 def _title(sents: Sequence[Sentence], slides: Sequence[Slide], start: float, end: float,
-           background: List[str], used: set) -> str:
+           background: List[str], used: set, title_params: TitleParams = TITLE_PARAMS) -> str:
     for s in sorted(slides, key=lambda s: s.start):
         if start - SLIDE_SNAP_S <= s.start < end - SLIDE_SNAP_S and s.title.strip():
             title = re.sub(r"\s+", " ", s.title).strip()
             return title[:80]
-    return chapter_title([clean_sentence(s.text) for s in sents], background, used)
+    return chapter_title([clean_sentence(s.text) for s in sents], background, used, params=title_params)
 
 
 def _allowed(times: np.ndarray, duration: float, min_len: float, slide_starts: Sequence[float]) -> np.ndarray:
@@ -217,7 +217,7 @@ def snap_to_cues(times: np.ndarray, cue: np.ndarray, picks: Sequence[int], allow
 
 
 def _spans(sents: Sequence[Sentence], picks: List[int], slides: Sequence[Slide],
-           duration: float) -> List[ChapterSpan]:
+           duration: float, title_params: TitleParams = TITLE_PARAMS) -> List[ChapterSpan]:
     starts = [0.0] + [float(sents[i].start) for i in picks]
     ends = starts[1:] + [duration]
     background = _background_docs(sents)
@@ -225,7 +225,7 @@ def _spans(sents: Sequence[Sentence], picks: List[int], slides: Sequence[Slide],
     used: set = set()
     bounds = [0] + picks + [len(sents)]
     for c, (a, b) in enumerate(zip(starts, ends)):
-        title = _title(sents[bounds[c]:bounds[c + 1]], slides, a, b, background, used) or f"Part {c + 1}"
+        title = _title(sents[bounds[c]:bounds[c + 1]], slides, a, b, background, used, title_params) or f"Part {c + 1}"
         used.add(normalize_term(title))
         out.append(ChapterSpan(start=round(a, 3), end=round(b, 3), title=title))
     log.info("found %d chapters in %.0f s (%d slides)", len(out), duration, len(slides))

@@ -117,7 +117,7 @@ class TitleParams:
     """How chapter-title candidates are weighed (see ``score_candidate``)."""
     count_exp: float = 1.0      # weight of how often the chapter says the phrase
     conc_exp: float = 0.0       # weight of how much of the lecture's use of the phrase falls in this chapter
-    len_bonus: float = 1.2      # bonus per extra word: a longer phrase that is said as often names more
+    len_bonus: float = 2.4      # bonus per extra word: a longer phrase that is said as often names more
     caps_bonus: float = 0.0     # proper names and named works
     early_bonus: float = 1.0    # said in the chapter's opening quarter, where lecturers name the topic
     announce_bonus: float = 3.0  # the topic the lecturer announces
@@ -125,6 +125,8 @@ class TitleParams:
     introduction: bool = True    # the opening chapter that frames the lecture is "Introduction: <topic>"
     pair_cooccur: int = 1        # ... and the two are said together in at least this many sentences
     pair_ratio: float = 0.4     # > 0: join the second phrase with "and" when it scores this close and co-occurs
+    expand_ratio: float = 0.7   # > 0: a one-word best gives way to a longer phrase holding it ("Soul" -> "the
+    #                             Immortality of the Soul") that scores at least this share of it
 
 
 DEFAULT_PARAMS = TitleParams()
@@ -226,6 +228,13 @@ def title_candidates(sentences: Sequence[str], background: Sequence[str], announ
         for prev, w in zip(toks, toks[1:]):
             if prev in _VERB_CONTEXT:
                 verbish[stem(w)] += 1
+    lec_verbish, freq = Counter(), Counter()  # over the whole lecture: "it exists" anywhere makes "exists" a verb
+    for st in (background or sentences):
+        toks = [w.lower() for w in tokenize(st)]
+        freq.update(stem(w) for w in toks)
+        for prev, w in zip(toks, toks[1:]):
+            if prev in _VERB_CONTEXT:
+                lec_verbish[stem(w)] += 1
     for p in ([topic] if topic else []) + pool:
         p = " ".join(p.split()[:6])
         key = tuple(_stems(_DET_RE.sub("", p)))
@@ -238,9 +247,20 @@ def title_candidates(sentences: Sequence[str], background: Sequence[str], announ
         count = len(hits)
         lec = sum(1 for d in bg_stems if _contains(d, key))
         first = hits[0] / n if hits else 1.0
-        verb = len(key) == 1 and verbish[key[0]] >= 0.3 * max(count, 1)
+        if len(key) == 1:
+            verb = verbish[key[0]] >= 0.3 * max(count, 1)
+        else:  # "Evening Star exists", "distinguishes Machiavelli's": a verb at either end makes a clause
+            verb = p != topic and any(_verb_s(w, lec_verbish, freq) for w in (p.split()[0], p.split()[-1]))
         out.append(Candidate(p, count, max(lec, 1), first, announced=(p == topic), verb_like=verb))
     return out
+
+
+def _verb_s(word: str, verbish: Counter, freq: Counter) -> bool:
+    """A lower-case third-person verb form ("exists", "summarizes") that the lecture also says after a pronoun or
+    modal ("it exists"): a phrase ending or opening with it is a clause, not a topic."""
+    k = stem(word)
+    return word.islower() and word.endswith("s") and not word.endswith(("ss", "us", "is", "'s")) \
+        and verbish[k] >= 0.2 * max(freq[k], 1)
 
 
 def score_candidate(c: Candidate, params: TitleParams = DEFAULT_PARAMS) -> float:
@@ -301,6 +321,12 @@ def pick_title(cands: Sequence[Candidate], sentences: Sequence[str], used: set,
     if not ranked:
         return ""
     best_s, best = ranked[0]
+    if params.expand_ratio > 0 and len(_DET_RE.sub("", best.phrase).split()) == 1 and not best.announced:
+        head = _stems(best.phrase)[-1]
+        longer = [(s, c) for s, c in ranked[1:] if len(_DET_RE.sub("", c.phrase).split()) > 1 and c.count >= 2
+                  and head in _stems(c.phrase) and s >= params.expand_ratio * best_s]
+        if longer:
+            best_s, best = longer[0]
     title = best.phrase
     if params.pair_ratio > 0:
         for s, c in ranked[1:3]:
