@@ -26,10 +26,12 @@ from typing import List, Optional, Sequence, Tuple
 import numpy as np
 
 from lecture_notes.text.standalone import stand_alone
-from lecture_notes.text.summarize import _PERSON_RE, _VISUAL_RE, compress, tighten, words, zscore
+from lecture_notes.text.sentence_features import NOT_SUBJECT, name_density, term_density, written_register
+from lecture_notes.text.summarize import _PERSON_RE, _VISUAL_RE, compress, tighten, words
 
 __all__ = ["OverviewParams", "is_fragment", "is_chatter", "framing_score", "third_person_preview", "strip_greeting",
-           "overview", "MIN_WORDS"]
+           "overview", "candidates", "FEATURES", "MIN_WORDS", "name_density", "term_density",
+           "written_register"]
 
 MIN_WORDS = 6
 
@@ -51,6 +53,7 @@ class OverviewParams:
     early_bonus: float = 1.0  # lecturers say what the lecture is about early: bonus decaying over its first 10 %
     register_weight: float = 3.0  # weight of the written register (noun-phrase glue words) (z units)
     name_weight: float = 0.5  # weight of the density of the lecture's recurring names and quoted titles (z units)
+    term_weight: float = 0.0  # weight of the density of the lecture's key terms (z units)
 
 
 DEFAULT_PARAMS = OverviewParams()
@@ -95,7 +98,7 @@ _OFF_TOPIC_RE = re.compile(
     r"fellows?|grades?|grading|sign[- ]up|email|website|microphone|mic|projector|screen|lights?|the room|the clock|"
     r"minutes? left|take a break|stretch|see you|have a (?:good|great|nice)|thanks? (?:you|everyone)|questions\?|"
     r"any questions|raise your hands?|silence|never mind|I forgot|I didn't manage|I'm sorry|excuse me|bless you|"
-    r"laughter|applause|I'll wait|wake up|"
+    r"laughter|laughed|applause|I'll wait|wake up|let you go|this room|"
     r"just kidding|I'm joking|that's a joke|funny|ha ha|haha|I'm kidding)\b", re.I)
 # Finite verbs a transcript sentence shows (no tagger offline): auxiliaries and modals, common irregular pasts and
 # regular "-ed" pasts; a "-s" word counts as a verb only after a subject pronoun or a name ("it seems", "Locke
@@ -107,8 +110,7 @@ _FINITE_RE = re.compile(
     r"built|sent|spent|put|set|let|get|make|take|give|come|go|see|know|think|say|find|tell|become|show|need|want|"
     r"seem|mean|depend|exist|remain|include|produce|require|suggest|involve|explain|describe|argue|claim|believe|"
     r"\w{3,}ed)\b", re.I)
-_NOT_SUBJECT = frozenset("the a an of in on and or to for with by from at as these those many some all two three four "
-                         "few several its their his her our my your other such more most both each every no".split())
+_NOT_SUBJECT = NOT_SUBJECT
 
 
 def _has_s_verb(text: str) -> bool:
@@ -130,6 +132,9 @@ _DANGLING_END_RE = re.compile(
     r"(?:\b(?:the|a|an|of|to|and|or|but|with|for|in|on|at|by|from|that|which|who|as|than|is|are|was|were|be|"
     r"this|these|those|my|your|our|their|his|her|its|very|so|if|because|like|about|into)|\^|[-=+*/×]|\bx)\s*[.?!]*$",
     re.I)
+# Spoken restarts: an article or "of" left hanging before a comma, a word said twice across a comma, or a
+# caption line that starts over mid-sentence with a capitalised connective.
+_DISFLUENT_RE = re.compile(r"(?i:\b(?:the|a|an|of)\s*,|\b(\w+), \1\b|\b(\w+) (?:this|that|these|those), \2\b)|\b[a-z]+ (?:Not|And|But|So|Now|Well|Okay|OK) ")
 _BAD_CHARS_RE = re.compile(r"\^|\s[x×]\s*\d|\d\s*[x×]\s|=|\.\.\.|--\s*$")
 
 
@@ -153,10 +158,19 @@ def is_fragment(text: str) -> bool:
         return True
     if t.count('"') % 2 or t.count("(") != t.count(")"):
         return True
+    if "\ufffd" in t or re.search(r'[.!?]["\u201d]\s+[A-Z]', t):
+        return True  # a broken character, or a quoted sentence followed by another sentence glued to it
+    if re.match(r"^[A-Z][a-z]+ed and [a-z]+ed\b", t) or re.search(r"\b(?:says|said|asks|asked|writes|wrote)[.!]$", t):
+        return True  # no subject ("Perceived and responded to...") or the quotation is missing ("Reagan ... says.")
+    if _DISFLUENT_RE.search(t):
+        return True  # a spoken restart ("one of the, the caricatures", "on, on this moment", "A high Not the...")
+    if (t.startswith("'") and not re.search(r"\w'(?!\w)", t)) or (re.search(r"\w[.!?]?'$", t)
+                                                                 and not re.search(r"(?<!\w)'\w", t)):
+        return True  # one end of a quotation ("Lime is composed of one atom of calcium and one of oxygen.'")
     if re.match(r"^(?:if|when|whenever|because|although|though|unless|since|while|whereas|as|as if|even if)\b", t,
                 re.I) and "," not in t:
         return True  # a subordinate clause with no main clause ("If we want to explain social living.")
-    if re.match(r"^(?:tell|wonder|point|say|think|talk|look|see|show|remember|imagine|notice|go)\s+(?:you|me|us|"
+    if re.match(r"^(?:tell|wonder|point|say|think|talk|look|see|show|remember|imagine|notice|go),?\s+(?:you|me|us|"
                 r"about|at|to|maybe|if|that)\b", t, re.I):
         return True  # a clause whose subject was cut off ("Tell you a little bit about the idea of this paper.")
     if re.match(r"^(?:the|a|an) [^,]{1,40}, (?:that|there|it|this|they|he|she)\b", t, re.I):
@@ -177,7 +191,8 @@ def is_fragment(text: str) -> bool:
 # or pointing at a place on the board ("Down to the left will be a different one").
 _ADDRESS_RE = re.compile(
     r"^(?:(?:look|take|try|imagine|consider|remember|notice|suppose|listen|let|put|pick|draw|write|keep|compare|"
-    r"go|turn|think|ask|watch|check|recall|read)\b(?![-'])(?! (?:is|are|was|were)\b)|you(?:'re|'ve|'ll|'d)?\b|"
+    r"go|turn|think|ask|watch|check|recall|read)\b(?![-'])(?! (?:is|are|was|were)\b)|[A-Z][a-z]+, you(?:'re|'ve|'ll| are| have| will)\b|"
+    r"you(?:'re|'ve|'ll|'d)?\b|"
     r"(?:up|down|over|out) (?:here|there|to the|on the|at the)\b)|\b(?:(?:to|on|at) the (?:left|right|top|bottom)(?! wing| of| hand)|"
     r"top and center|in (?:red|blue|green|purple|yellow)|the (?:red|blue|green|purple|yellow|orange|pink) "
     r"(?:one|ones|and|is|are))\b", re.I)
@@ -214,7 +229,7 @@ def third_person_preview(text: str) -> Optional[str]:
             third = "continues with"
         else:
             third = "discusses"
-    rest = re.sub(r"^(?:a little bit|a little|a bit|some)\s+(?:about\s+)?", "", rest)
+    rest = re.sub(r"^(?:(?:a little bit|a little|a bit)\s+(?:about\s+)?|some\s+(?:about\s+)?(?!of\b))", "", rest)
     rest = re.sub(r"\b(?:with you|for you|today)\b,?\s*", "", rest).strip()
     return f"The lecture {third} {rest}".rstrip(" ,;:") if rest else None
 
@@ -241,6 +256,9 @@ def framing_score(text: str, position: float, window: float = 0.15) -> float:
     return 0.0
 
 
+_ABOUT_LECTURER_RE = re.compile(r"^(?:[^,]{1,30},\s*)?I(?:'m|'ve|'ll|'d)?[\s,]")
+
+
 def _candidate(raw: str, cleaned: str, position: float, P: OverviewParams) -> Tuple[Optional[str], float]:
     """(overview text, framing 0..1) of a transcript sentence, or (None, 0) when it cannot be used."""
     base = strip_greeting(cleaned)
@@ -248,60 +266,35 @@ def _candidate(raw: str, cleaned: str, position: float, P: OverviewParams) -> Tu
     preview = third_person_preview(base)  # a preview of a chapter reads as well as one of the lecture
     if preview:
         base = preview
-    elif re.match(r"^(?:[^,]{1,30},\s*)?I(?:'m|'ve|'ll|'d)?\s", base):
+    elif _ABOUT_LECTURER_RE.match(base):
         return None, 0.0  # about the lecturer, not the subject ("I gave you the short poem...")
     text = tighten(compress(base), P.framing_words if frame else P.sentence_words)
     if not text or text.endswith("?") or is_fragment(text) or is_chatter(text) or addresses_the_class(text):
         return None, 0.0
     text = stand_alone(text)  # "Helper T cells then activate..." -> "Helper T cells activate..."; "It is..." -> None
-    if not text or is_fragment(text):
+    if not text or is_fragment(text) or _ABOUT_LECTURER_RE.match(text):
         return None, 0.0
     return text, frame
 
 
-_NP_GLUE = frozenset("the of and a an in to is".split())
+# The features a candidate sentence is scored on, in the order of ``candidates``' feature vectors; its score is
+# their sum weighted by 1, -person_weight, framing_bonus, name_weight, term_weight, register_weight, early_bonus.
+FEATURES = ("salience", "person", "framing", "names", "terms", "register", "early")
 
 
-def written_register(texts: Sequence[str]) -> np.ndarray:
-    """z-scored share of articles, "of", "in", "to", "and" and "is" among a sentence's words: expository sentences
-    built from noun phrases ("the expulsion of the moriscos", "the influence of art on reality") score high,
-    conversational ones ("you can only get two isomers, starting from there") low."""
-    out = []
-    for t in texts:
-        toks = re.findall(r"[a-z']+", t.lower())
-        out.append(sum(w in _NP_GLUE for w in toks) / max(len(toks), 6))
-    return zscore(np.array(out, dtype=float))
+def weights(P: OverviewParams) -> np.ndarray:
+    """The weight of each of ``FEATURES`` under the parameters."""
+    return np.array([1.0, -P.person_weight, P.framing_bonus, P.name_weight, P.term_weight, P.register_weight,
+                     P.early_bonus])
 
 
-def name_density(texts: Sequence[str]) -> np.ndarray:
-    """z-scored count of the lecture's recurring names in each sentence: capitalised words seen capitalised
-    mid-sentence at least three times in the lecture ("Yeats", "Ricote", "Kekulé") and words of quoted titles
-    ("Leda and the Swan"), per square root of the sentence length."""
-    cap = re.compile(r"(?<=[\w,;:'\"] )[A-Z][\w'\u00C0-\u017F-]+")
-    count: dict = {}
-    for t in texts:
-        for w in set(cap.findall(t)):
-            if w.lower() not in _NOT_SUBJECT and w not in ("I", "I'm", "I've", "I'll", "I'd"):
-                count[w] = count.get(w, 0) + 1
-    names = {w for w, c in count.items() if c >= 3}
-    out = []
-    for t in texts:
-        n = len(names.intersection(cap.findall(t)))
-        n += sum(1 for q in re.findall(r'"([A-Z][^"]{3,60})"', t) if len(q.split()) <= 8)
-        out.append(n / max(len(t.split()), 4) ** 0.5)
-    return zscore(np.array(out, dtype=float))
-
-
-def overview(texts: Sequence[str], cleaned: Sequence[str], times: Sequence[float], salience: np.ndarray,
-             emb: np.ndarray, sections: Sequence[Tuple[float, float]], duration: float, *,
-             max_words: int, params: OverviewParams = DEFAULT_PARAMS) -> str:
-    """The overview paragraph. ``texts``/``cleaned``: raw and cleaned transcript sentences, ``times`` their starts,
-    ``salience`` a per-sentence score (z units), ``emb`` unit sentence vectors, ``sections`` the chapters."""
+def candidates(texts: Sequence[str], cleaned: Sequence[str], times: Sequence[float], salience: np.ndarray,
+               duration: float, params: OverviewParams = DEFAULT_PARAMS) -> List[Tuple[int, str, float, np.ndarray]]:
+    """(index, overview text, framing 0..1, feature vector over ``FEATURES``) of each usable sentence."""
     P = params
     n = len(texts)
-    cands: List[Tuple[int, str, float, float]] = []  # (index, text, score, framing)
-    named = name_density(cleaned) if P.name_weight else np.zeros(n)
-    register = written_register(cleaned) if P.register_weight else np.zeros(n)
+    named, register, terms = name_density(cleaned), written_register(cleaned), term_density(cleaned)
+    out = []
     for i in range(n):
         pos = float(times[i]) / max(duration, 1.0)
         text, frame = _candidate(texts[i], cleaned[i], pos, P)
@@ -310,10 +303,21 @@ def overview(texts: Sequence[str], cleaned: Sequence[str], times: Sequence[float
         if i and pos <= P.framing_window and announces_a_list(cleaned[i - 1]):
             frame = max(frame, 1.0)  # the list the preview announced ("three issues ... today." -> "Improvisation, ...")
         m = max(len(text.split()), 1)
-        sc = float(salience[i]) - P.person_weight * len(_PERSON_RE.findall(text)) / m + P.framing_bonus * frame \
-            + P.name_weight * float(named[i]) \
-            + P.register_weight * float(register[i]) + P.early_bonus * float(np.exp(-pos / 0.1))
-        cands.append((i, text, sc, frame))
+        out.append((i, text, frame, np.array([float(salience[i]), len(_PERSON_RE.findall(text)) / m, frame,
+                                              float(named[i]), float(terms[i]), float(register[i]),
+                                              float(np.exp(-pos / 0.1))])))
+    return out
+
+
+def overview(texts: Sequence[str], cleaned: Sequence[str], times: Sequence[float], salience: np.ndarray,
+             emb: np.ndarray, sections: Sequence[Tuple[float, float]], duration: float, *,
+             max_words: int, params: OverviewParams = DEFAULT_PARAMS) -> str:
+    """The overview paragraph. ``texts``/``cleaned``: raw and cleaned transcript sentences, ``times`` their starts,
+    ``salience`` a per-sentence score (z units), ``emb`` unit sentence vectors, ``sections`` the chapters."""
+    P = params
+    w = weights(P)
+    cands: List[Tuple[int, str, float, float]] = [  # (index, text, score, framing)
+        (i, text, float(f @ w), frame) for i, text, frame, f in candidates(texts, cleaned, times, salience, duration, P)]
     chosen: List[Tuple[int, str]] = []
     total = 0
 
