@@ -97,7 +97,8 @@ def transcript_notes(set_dir: Path):
     from lecture_notes.core.types import LectureNotes, Segment, SourceInfo, Transcript
 
     segs = json.loads((set_dir / "segments.json").read_text())
-    tr = Transcript(tuple(Segment(float(s["start"]), float(s["end"]), str(s["text"])) for s in segs))
+    tr = Transcript(tuple(Segment(float(s["start"]), float(s["end"]), str(s["text"]), speaker=str(s.get("speaker") or ""))
+                          for s in segs))
     return LectureNotes(title=set_dir.name, source=SourceInfo(set_dir.name, float(segs[-1]["end"]), ""), summary="",
                         chapters=(), chunks=(), glossary=(), transcript=tr)
 

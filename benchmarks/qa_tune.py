@@ -33,7 +33,8 @@ VARIANTS: Dict[str, tuple] = {}
 
 
 # The ranking before this tuning: every variant starts from it, whatever SearchParams' defaults are now.
-OLD = {"fusion": "rrf", "w_lex": 1.0, "smooth": 0.0, "drop_ask_words": False, "min_moment_s": 0.0, "spread_s": 0.0}
+OLD = {"fusion": "rrf", "w_lex": 1.0, "smooth": 0.0, "drop_ask_words": False, "min_moment_s": 0.0, "spread_s": 0.0,
+       "w_speaker": 0.0, "speaker_sent": 0.0, "drop_speaker_words": False}
 
 
 def _v(name: str, params: dict, windows=None, vecs: str = "embed") -> None:
@@ -55,6 +56,19 @@ _v("score-lex0.5-sm1.0-min30", dict(_S, min_moment_s=30.0))
 _v("score-lex0.5-sm1.0-clean", _S, vecs="clean-embed")
 _v("score-lex0.5-sm1.0-w30", _S, windows=(30.0, 20.0, 40.0, 15.0))
 _v("score-lex0.5-sm1.0-w60", _S, windows=(60.0, 45.0, 80.0, 30.0))
+
+# Speakers named in the query (transcripts with speakers): boost of the unit score by the share of the named
+# speakers' sentences, bonus on their sentences when tightening, speaker words in or out of the lexical query.
+_D = {"fusion": "score", "drop_ask_words": True, "w_lex": 0.5, "smooth": 1.0, "min_moment_s": 20.0}
+for mode in ("share", "best"):
+    for ws in (0.25, 0.5, 1.0):
+        for ss in (0.0, 0.1, 0.2):
+            for drop in (False, True):
+                _v(f"default-{mode}{ws}-s{ss}{'-drop' if drop else ''}",
+                   dict(_D, w_speaker=ws, speaker_sent=ss, drop_speaker_words=drop, speaker_mode=mode))
+for ws in (1.5, 2.0):
+    _v(f"default-best{ws}-s0.0", dict(_D, w_speaker=ws, speaker_mode="best"))
+
 
 def windowed(index, windows, vecs: str, embedder):
     """A copy of ``index`` whose window units use other sizes and/or mean-of-sentence vectors."""
@@ -87,7 +101,7 @@ def windowed(index, windows, vecs: str, embedder):
     else:
         v = np.asarray(embedder.embed([u.text for u in units]), np.float32)
     return LectureIndex(index.title, index.slug, index.href, index.duration, index.sentences, units,
-                        sent_vecs, v.astype(np.float32), index.model)
+                        sent_vecs, v.astype(np.float32), index.model, index.sent_speakers)
 
 
 _CLEAN: Dict[tuple, np.ndarray] = {}

@@ -194,3 +194,79 @@ def test_min_moment_widens_a_tight_moment_around_its_best_sentence():
     assert wide.start <= tight.start and tight.end <= wide.end
     u = lec.units[wide.unit]
     assert u.start <= wide.start and wide.end <= u.end  # never beyond its window
+
+
+# ---------------------------------------------------------------------------------------------- speakers
+
+
+def test_speaker_names_from_labels_roles_and_surnames():
+    from lecture_notes.search.speakers import SpeakerNames
+
+    names = SpeakerNames(["Grad A", "Grad E", "Professor B", "PhD C", "Vaughan Gething AM", "Tracey Breheny",
+                          "Industrial Designer", "User Interface", "Marketing",
+                          "Right Hon. Justin Trudeau (Prime Minister)", "Hon. Andrew Scheer",
+                          "Hon. Andrew Scheer (Leader of the Opposition)"])
+    assert names.named("What did Grad E contribute to the discussion on storage disks?") == {"Grad E"}
+    assert names.named("What did the grad students think?") == set()  # three grads: "grad" names nobody
+    assert names.named("What did the professor think about clustering?") == {"Professor B"}
+    assert names.named("Why did Industrial Design agree with the Marketing?") == {"Industrial Designer",
+                                                                                  "Marketing"}
+    assert names.named("What did the user interface designer recommend?") == {"User Interface"}
+    assert names.named("Technical function design") == set()  # not the Industrial Designer
+    assert names.named("What did Gething say about waiting lists?") == {"Vaughan Gething AM"}
+    assert names.named("what did gething say") == set()  # a bare surname must be written as a name
+    assert names.named("How did the Prime Minister answer?") == {"Right Hon. Justin Trudeau (Prime Minister)"}
+    assert names.named("What did Andrew Scheer ask?") == {"Hon. Andrew Scheer",
+                                                         "Hon. Andrew Scheer (Leader of the Opposition)"}
+    assert names.named("What did Siân say to Tracey Breheny?") == {"Tracey Breheny"}
+    assert not SpeakerNames([]) and SpeakerNames([]).named("What did Grad E say?") == set()
+
+
+def _meeting(emb):
+    """Bob talks about the budget at length; Alice, later, gives her view of it in one sentence."""
+    rows = [(0, "Bob", "The budget is twelve euros per unit and the budget covers the case."),
+            (10, "Bob", "If the budget grows we lose margin, so the budget stays fixed."),
+            (20, "Carol", "The weather was mild that day."), (30, "Carol", "Someone opened a window."),
+            (40, "Carol", "Coffee arrived late."), (50, "Carol", "Chairs were moved around."),
+            (60, "Alice", "On the budget, drop the touch screen because it costs too much."),
+            (70, "Alice", "A rubber case is cheaper and survives a fall."),
+            (80, "Carol", "The projector hummed quietly."), (90, "Carol", "Lunch was sandwiches again.")]
+    sents = [(float(t), float(t) + 9, text) for t, _, text in rows]
+    idx = _index(sents, [(i, min(i + 2, len(sents))) for i in range(0, len(sents) - 1, 2)], emb)
+    return replace(idx, sent_speakers=[sp for _, sp, _ in rows])
+
+
+def test_a_query_naming_a_speaker_finds_that_speakers_moment():
+    emb = BagEmbedder()
+    idx = _meeting(emb)
+    q = "What did Alice think about the budget?"
+    with_speakers = SearchEngine([idx], emb).search(q, k=3)
+    assert with_speakers[0].start == 60.0
+    without = SearchEngine([idx], emb, params=replace(SearchParams(), w_speaker=0.0, speaker_sent=0.0)).search(q, k=3)
+    assert without[0].start < 20.0  # the words alone point at Bob
+    # an index without speakers (built before they existed) searches as before
+    old = SearchEngine([replace(idx, sent_speakers=[])], emb).search(q, k=3)
+    assert old[0].start < 20.0
+
+
+@pytest.mark.slow
+def test_a_query_is_embedded_on_one_thread_with_the_same_vector():
+    import torch
+
+    from lecture_notes.backends.minilm import MiniLMEmbedder
+
+    threads = torch.get_num_threads()
+    with MiniLMEmbedder() as emb:
+        batch = emb.embed(["What did the professor think about clustering?"])[0]
+        emb._cache.clear()
+        seen = []
+        real = torch.set_num_threads
+        try:
+            torch.set_num_threads = lambda n: (seen.append(n), real(n))
+            one = SearchEngine([], emb).embed_query("What did the professor think about clustering?")
+        finally:
+            torch.set_num_threads = real
+    assert np.allclose(one, batch, atol=1e-6)
+    assert torch.get_num_threads() == threads
+    if threads > 1:
+        assert seen == [1, threads]

@@ -230,3 +230,87 @@ def test_round_trip_segments_of_loaded_file(tmp_path):
     tr = load_transcript(write(tmp_path, "a.srt", SRT))
     again = load_transcript(write(tmp_path, "b.vtt", format_vtt(tr.segments)))
     assert spans(again) == spans(tr)
+
+
+# ---------------------------------------------------------------------------------------------- speakers
+
+
+def test_vtt_voice_spans_give_each_cue_its_speaker(tmp_path):
+    text = """WEBVTT
+
+00:00.000 --> 00:03.000
+<v Roger Bingham>We are in New York City
+
+00:03.000 --> 00:06.000
+<v.loud Neil deGrasse Tyson>and we're actually at the planetarium</v>
+
+00:06.000 --> 00:09.000
+that the museum built in 2000.
+"""
+    tr = load_transcript(write(tmp_path, "v.vtt", text))
+    assert [(s.speaker, s.text) for s in tr.segments] == [
+        ("Roger Bingham", "We are in New York City"),
+        ("Neil deGrasse Tyson", "and we're actually at the planetarium"),
+        ("Neil deGrasse Tyson", "that the museum built in 2000.")]  # no new voice: the same speaker goes on
+
+
+def test_srt_speaker_tags_carry_over_until_the_next_one(tmp_path):
+    text = """1
+00:00:01,000 --> 00:00:03,000
+PROFESSOR: Today we look at enzymes.
+
+2
+00:00:03,000 --> 00:00:05,000
+They speed reactions up.
+
+3
+00:00:05,000 --> 00:00:07,000
+>> STUDENT: Do they get used up?
+
+4
+00:00:07,000 --> 00:00:09,000
+>> No, they are not consumed.
+
+5
+00:00:09,000 --> 00:00:11,000
+It is 10:30, time for a break.
+"""
+    tr = load_transcript(write(tmp_path, "t.srt", text))
+    assert [s.speaker for s in tr.segments] == ["PROFESSOR", "PROFESSOR", "STUDENT", "", ""]
+    assert tr.segments[0].text == "PROFESSOR: Today we look at enzymes."  # text as before; notes drop the tag
+
+
+def test_json_speaker_field_is_kept_and_round_trips_through_notes_json(tmp_path):
+    from dataclasses import replace
+
+    from lecture_notes.core.serialize import notes_from_dict, notes_to_dict
+    from lecture_notes.core.types import LectureNotes, SourceInfo
+
+    segs = [{"start": 0, "end": 2, "text": "OK, we're on.", "speaker": "Grad A"},
+            {"start": 2, "end": 5, "text": "The disks arrived.", "speaker": " Professor  B "},
+            {"start": 5, "end": 6, "text": "Good."}]
+    tr = load_transcript(write(tmp_path, "segments.json", json.dumps(segs)))
+    assert [s.speaker for s in tr.segments] == ["Grad A", "Professor B", ""]
+    notes = LectureNotes("t", SourceInfo("x", 6.0, ""), "", (), (), (), tr)
+    d = notes_to_dict(notes)
+    assert [s.get("speaker") for s in d["transcript"]] == ["Grad A", "Professor B", None]
+    assert notes_from_dict(d).transcript == tr
+    # notes.json written before speakers existed still loads (no speaker = unknown)
+    for s in d["transcript"]:
+        s.pop("speaker", None)
+    assert notes_from_dict(d).transcript == replace(tr, segments=tuple(replace(s, speaker="") for s in tr.segments))
+
+
+def test_sentences_end_at_a_change_of_speaker_and_keep_it():
+    from lecture_notes.core.types import Transcript
+    from lecture_notes.stages.chunking import split_sentences
+
+    tr = Transcript((Segment(0, 1, "So", speaker="Project Manager"),
+                     Segment(1, 4, "I think rubber is the better material.", speaker="Industrial Designer"),
+                     Segment(4, 7, "and the budget allows it", speaker="Industrial Designer")))
+    got = [(s.speaker, s.text) for s in split_sentences(tr)]
+    # (a lower-case word after a full stop does not start a sentence: the designer's two segments stay one)
+    assert got == [("Project Manager", "So"),
+                   ("Industrial Designer", "I think rubber is the better material. and the budget allows it")]
+    no_speakers = Transcript(tuple(Segment(s.start, s.end, s.text) for s in tr.segments))
+    assert split_sentences(no_speakers)[0].text.startswith("So I think rubber")

@@ -116,11 +116,17 @@ def _score(session: _Session, m) -> float:
 
 
 def search_json(session: _Session, query: str, k: int) -> dict:
-    """The search contract: {"query", "results": [{"lecture", "start", "end", "score", "text"}]}."""
-    ms = session.engine.search(query, k=k)
-    return {"query": query, "results": [{"lecture": session.lecture(m.lecture).slug, "start": round(m.start, 2),
-                                         "end": round(m.end, 2), "score": _score(session, m), "text": m.text}
-                                        for m in ms]}
+    """The search contract: {"query", "results": [{"lecture", "start", "end", "score", "text"}]}; a result also
+    has "speakers" (who speaks in it) when the transcript says."""
+    results = []
+    for m in session.engine.search(query, k=k):
+        r = {"lecture": session.lecture(m.lecture).slug, "start": round(m.start, 2), "end": round(m.end, 2),
+             "score": _score(session, m), "text": m.text}
+        speakers = session.engine.moment_speakers(m)
+        if speakers:
+            r["speakers"] = speakers
+        results.append(r)
+    return {"query": query, "results": results}
 
 
 def ask_json(session: _Session, question: str, writer: Any) -> tuple:
@@ -137,7 +143,9 @@ def _print_moments(session: _Session, moments, k: int) -> None:
     for n, m in enumerate(moments[:k], 1):
         lec = session.lecture(m.lecture)
         where = f"{lec.title} " if session.kind == "course" else ""
-        click.echo(f"{n}. {where}[{_hms(m.start)}-{_hms(m.end)}] score {_score(session, m):.2f}")
+        speakers = session.engine.moment_speakers(m)
+        who = f" ({', '.join(speakers)})" if speakers else ""
+        click.echo(f"{n}. {where}[{_hms(m.start)}-{_hms(m.end)}]{who} score {_score(session, m):.2f}")
         text = m.text if len(m.text) <= 300 else m.text[:297].rsplit(" ", 1)[0] + "..."
         click.echo(f"   {text}")
         click.echo(f"   {session.link(m.lecture, m.start)}")

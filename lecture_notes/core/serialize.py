@@ -89,6 +89,8 @@ def _segment(s: Segment) -> Dict[str, Any]:
         v = getattr(s, key)
         if v is not None:
             d[key] = _c(v)
+    if s.speaker:
+        d["speaker"] = s.speaker
     return d
 
 
@@ -285,7 +287,8 @@ def _segment_from(s: dict) -> Segment:
     words = tuple(Word(start=_t(w[0]), end=_t(w[1]), word=w[2], probability=_c(w[3]),
                        original=w[4] if len(w) > 4 else "") for w in s.get("words", ()))
     stats = {k: _c(s[k]) for k in ("avg_logprob", "no_speech_prob", "compression_ratio") if s.get(k) is not None}
-    return Segment(start=_t(s["start"]), end=_t(s["end"]), text=s["text"], words=words, **stats)
+    return Segment(start=_t(s["start"]), end=_t(s["end"]), text=s["text"], words=words,
+                   speaker=str(s.get("speaker") or ""), **stats)
 
 
 def notes_from_dict(d: Dict[str, Any], *, validate: bool = True) -> LectureNotes:

@@ -53,6 +53,7 @@ class Segment:
     avg_logprob: Optional[float] = None
     no_speech_prob: Optional[float] = None
     compression_ratio: Optional[float] = None
+    speaker: str = ""  # who is speaking, when the transcript says ('' when unknown, e.g. speech recognition)
 
 
 @dataclass(frozen=True)
@@ -102,6 +103,7 @@ class Sentence:
     start: float
     end: float
     text: str
+    speaker: str = ""  # the transcript's speaker label ('' when unknown); a sentence never spans two speakers
 
 
 @dataclass(frozen=True)

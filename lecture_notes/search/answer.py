@@ -51,8 +51,8 @@ class Answer:
 
 def evidence_features(engine: SearchEngine, question: str, qv: np.ndarray, moments: Sequence[Moment]) -> Dict[str, float]:
     """Best sentence cosine, best unit cosine, and query-term coverage of the top moments' windows."""
-    best_sent = float((engine.sent_vecs @ qv).max()) if len(engine.sent_vecs) else 0.0
-    best_unit = float((engine.unit_vecs @ qv).max()) if len(engine.unit_vecs) else 0.0
+    best_sent = float(engine.sentence_cos(qv).max()) if len(engine.sent_vecs) else 0.0
+    best_unit = float(engine.unit_cos(qv).max()) if len(engine.unit_vecs) else 0.0
     qtoks = set(tokens(question))
     weights = {t: engine.bm25.idf(t) for t in qtoks}
     total = sum(weights.values())

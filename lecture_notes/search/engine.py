@@ -6,7 +6,9 @@ phrasing left out); each signal is scaled to 0-1 by its best value and the weigh
 neighbouring windows (a topic spans more than one window); reciprocal-rank fusion is the other option. Each top
 unit is then tightened to the sentences inside it that bear the answer (sentence cosine plus query-term overlap,
 at least ``min_moment_s`` long), overlapping moments of the same lecture are merged, and an optional
-cross-encoder reranks the survivors. All figures were chosen on the development set (benchmarks/qa_tune.py).
+cross-encoder reranks the survivors. When the transcripts say who speaks and the query names a speaker ("What did
+the professor think about ...", see search.speakers), each unit also scores the cosine of its best sentence said
+by that speaker. All figures were chosen on the development set (benchmarks/qa_tune.py).
 """
 from __future__ import annotations
 
@@ -18,7 +20,8 @@ import numpy as np
 
 from lecture_notes.search.bm25 import BM25
 from lecture_notes.search.index import LectureIndex
-from lecture_notes.search.units import tokens
+from lecture_notes.search.speakers import SpeakerNames
+from lecture_notes.search.units import stem, tokens
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +53,11 @@ class SearchParams:
     tighten: bool = True  # moments tightened to the answer-bearing sentences (else the whole unit)
     min_moment_s: float = 20.0  # a tightened moment is widened (neighbour sentences, both sides) to this length
     spread_s: float = 0.0  # a moment this close (midpoints, same lecture) to a better one goes after the others
+    w_speaker: float = 1.0  # boost of units where a speaker the query names speaks (see speaker_mode)
+    speaker_mode: str = "best"  # "best": the cosine of the unit's best sentence said by a named speaker (scaled to
+    # 0-1 like the other signals); "share": the share of the unit's sentences said by a named speaker
+    speaker_sent: float = 0.0  # added to the sentence score (tightening) of a named speaker's sentences
+    drop_speaker_words: bool = False  # leave the words naming a speaker out of the lexical query
 
 
 @dataclass(frozen=True)
@@ -106,39 +114,94 @@ class SearchEngine:
         self._is_window = win.astype(np.float32)
         self._has_prev, self._has_next = same_prev.astype(np.float32), same_next.astype(np.float32)
         self._n_nb = np.maximum(1.0, self._has_prev + self._has_next)  # the mean of the neighbours there are
+        # Speakers (when the transcripts say): a label id per sentence (-1 unknown), and the names queries use.
+        labels = sorted({sp for x in self.lectures for sp in getattr(x, "sent_speakers", ()) if sp})
+        self._speaker_id = {label: i for i, label in enumerate(labels)}
+        self.speaker_names = SpeakerNames(labels)
+        self.sent_speaker = np.concatenate(
+            [np.array([self._speaker_id.get(sp, -1) for sp in x.sent_speakers], np.int32)
+             if len(getattr(x, "sent_speakers", ())) == len(x.sentences) else np.full(len(x.sentences), -1, np.int32)
+             for x in self.lectures] or [np.zeros(0, np.int32)])
+        self._n_sents = np.maximum(1, ends - starts).astype(np.float32) if len(starts) else np.zeros(0, np.float32)
+        self._cos_key: Optional[bytes] = None
+        self._cos = (np.zeros(0, np.float32), np.zeros(0, np.float32))
 
     # ---- scoring ----------------------------------------------------------------------------------------
     def embed_query(self, query: str) -> np.ndarray:
-        return np.asarray(self.embedder.embed([query])[0], np.float32)
+        """The query's vector (through the embedder's ``embed_query`` when it has one: one thread for one text)."""
+        one = getattr(self.embedder, "embed_query", None)
+        return np.asarray(one(query) if callable(one) else self.embedder.embed([query])[0], np.float32)
+
+    def sentence_cos(self, qv: np.ndarray) -> np.ndarray:
+        """Cosine of every sentence (all lectures) with the query vector ``qv``; the last query's is kept, since
+        ranking, tightening and the answer's evidence all need it (the largest product of a query)."""
+        return self._query_products(qv)[0]
+
+    def unit_cos(self, qv: np.ndarray) -> np.ndarray:
+        """Cosine of every unit with the query vector ``qv`` (kept like `sentence_cos`)."""
+        return self._query_products(qv)[1]
+
+    def _query_products(self, qv: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
+        key = qv.tobytes()
+        if self._cos_key != key:
+            self._cos = (_matvec(self.sent_vecs, qv), _matvec(self.unit_vecs, qv))
+            self._cos_key = key
+        return self._cos
 
     def query_tokens(self, query: str) -> List[str]:
-        """The query's content words for the lexical side (question phrasing left out when that leaves any)."""
+        """The query's content words for the lexical side (question phrasing, and with ``drop_speaker_words`` the
+        words naming a speaker, left out when that leaves any)."""
         toks = tokens(query)
-        if self.params.drop_ask_words:
-            kept = [t for t in toks if t not in ASK_WORDS]
-            return kept or toks
-        return toks
+        drop = set(ASK_WORDS) if self.params.drop_ask_words else set()
+        if self.params.drop_speaker_words and self.speaker_names:
+            drop |= {stem(w) for w in self.speaker_names.alias_words(query)}
+        kept = [t for t in toks if t not in drop]
+        return kept or toks
+
+    def speaker_mask(self, query: str) -> Optional[np.ndarray]:
+        """1.0 for every sentence (all lectures) spoken by a speaker ``query`` names, else 0.0; None when the query
+        names no speaker (or the transcripts say nothing about speakers)."""
+        if not self.speaker_names:
+            return None
+        named = self.speaker_names.named(query)
+        if not named:
+            return None
+        return np.isin(self.sent_speaker, [self._speaker_id[x] for x in named]).astype(np.float32)
+
+    def moment_speakers(self, m: Moment) -> List[str]:
+        """Who speaks in moment ``m`` (in order of first appearance; empty when the transcript does not say)."""
+        sp = getattr(self.lectures[m.lecture], "sent_speakers", ())
+        return list(dict.fromkeys(x for x in sp[m.s0:m.s1] if x))
+
+    def named_speakers(self, query: str) -> List[str]:
+        """The speaker labels ``query`` names (empty when none)."""
+        return sorted(self.speaker_names.named(query)) if self.speaker_names else []
 
     def _term_weights(self, qtoks: Sequence[str]) -> Dict[str, float]:
         return {t: self.bm25.idf(t) for t in set(qtoks)}
 
     def sentence_scores(self, lec: int, s0: int, s1: int, qv: np.ndarray, weights: Dict[str, float],
-                        cos: Optional[np.ndarray] = None) -> np.ndarray:
-        """Cosine of each sentence in ``s0:s1`` plus its idf-weighted query-term overlap."""
+                        cos: Optional[np.ndarray] = None, speakers: Optional[np.ndarray] = None) -> np.ndarray:
+        """Cosine of each sentence in ``s0:s1`` plus its idf-weighted query-term overlap (plus ``speaker_sent``
+        for the sentences of a named speaker, ``speakers`` being `speaker_mask`)."""
+        base = self._sent_off[lec]
         if cos is None:
-            base = self._sent_off[lec]
-            cos = self.sent_vecs[base + s0:base + s1] @ qv
+            cos = self.sentence_cos(qv)[base + s0:base + s1]
         total = sum(weights.values()) or 1.0
         toks = self.sent_tokens[lec]
         lex = np.array([sum(w for t, w in weights.items() if t in toks[i]) / total for i in range(s0, s1)],
                        np.float32)
-        return cos + self.params.sent_lex * lex
+        out = cos + self.params.sent_lex * lex
+        if speakers is not None and self.params.speaker_sent:
+            out = out + self.params.speaker_sent * speakers[base + s0:base + s1]
+        return out
 
-    def rank_units(self, qv: np.ndarray, qtoks: Sequence[str]) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(order of units, fused scores, dense scores)."""
+    def rank_units(self, qv: np.ndarray, qtoks: Sequence[str], speakers: Optional[np.ndarray] = None
+                   ) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(order of units, fused scores, dense scores); ``speakers``: `speaker_mask` of the query, or None."""
         p = self.params
         n = len(self.units)
-        dense = self.unit_vecs @ qv if n else np.zeros(0, np.float32)
+        dense = self.unit_cos(qv) if n else np.zeros(0, np.float32)
         if not n:
             return np.zeros(0, np.int64), np.zeros(0, np.float32), dense
         lex = self.bm25.scores(qtoks)
@@ -156,6 +219,13 @@ class SearchEngine:
                 fused += np.where(lex > 0, p.w_lex * _rrf(lex, p.rrf_k), 0.0).astype(np.float32)
             if best_sent is not None:
                 fused += p.w_sent * self._best_sentence_rrf(qv)
+        if speakers is not None and p.w_speaker > 0 and len(self.sent_vecs):
+            if p.speaker_mode == "best":
+                cos = self.sentence_cos(qv)
+                named = self._unit_max(np.where(speakers > 0, cos - float(cos.min()) + 1e-3, 0.0))
+                fused += p.w_speaker * _scaled(named)
+            else:
+                fused += p.w_speaker * self._unit_share(speakers)
         if p.smooth > 0:
             nb = (fused[self._prev] * self._has_prev + fused[self._next] * self._has_next) / self._n_nb
             fused = fused + p.smooth * nb * self._is_window
@@ -164,19 +234,26 @@ class SearchEngine:
 
     def _best_sentence(self, qv: np.ndarray) -> np.ndarray:
         """Per unit: the cosine of its best sentence (max-sim evidence)."""
-        return self._unit_max(self.sent_vecs @ qv)
+        return self._unit_max(self.sentence_cos(qv))
 
     def _unit_max(self, per_sentence: np.ndarray) -> np.ndarray:
         vals = np.append(per_sentence, np.float32(0.0))  # reduceat needs every index < len
         out = np.maximum.reduceat(vals, self._bounds)[::2]
         return np.where(self._has_sents, out, 0.0).astype(np.float32)
 
+    def _unit_share(self, per_sentence: np.ndarray) -> np.ndarray:
+        """Per unit: the mean of ``per_sentence`` over its sentences (0 for a unit without sentences)."""
+        vals = np.append(per_sentence, np.float32(0.0))
+        out = np.add.reduceat(vals, self._bounds)[::2] / self._n_sents
+        return np.where(self._has_sents, out, 0.0).astype(np.float32)
+
     def _best_sentence_rrf(self, qv: np.ndarray) -> np.ndarray:
         """Per unit: reciprocal rank of its best sentence among all sentences."""
-        return self._unit_max(_rrf(self.sent_vecs @ qv, self.params.rrf_k))
+        return self._unit_max(_rrf(self.sentence_cos(qv), self.params.rrf_k))
 
     # ---- moments ----------------------------------------------------------------------------------------
-    def tighten(self, g: int, qv: np.ndarray, weights: Dict[str, float], score: float) -> Optional[Moment]:
+    def tighten(self, g: int, qv: np.ndarray, weights: Dict[str, float], score: float,
+                speakers: Optional[np.ndarray] = None) -> Optional[Moment]:
         """The answer-bearing sentences of unit ``g``: the best one, plus neighbours that score nearly as well."""
         p = self.params
         u, lec = self.units[g], int(self.unit_lec[g])
@@ -186,7 +263,7 @@ class SearchEngine:
         if not p.tighten:
             return Moment(lec, sents[u.s0][0], sents[u.s1 - 1][1], score,
                           " ".join(t for _, _, t in sents[u.s0:u.s1]), g, u.s0, u.s1)
-        sc = self.sentence_scores(lec, u.s0, u.s1, qv, weights)
+        sc = self.sentence_scores(lec, u.s0, u.s1, qv, weights, speakers=speakers)
         b = int(np.argmax(sc))
         lo = hi = b
         floor = sc[b] * p.extend if sc[b] > 0 else sc[b]
@@ -252,10 +329,12 @@ class SearchEngine:
             return []
         qv = self.embed_query(query) if qv is None else qv
         qtoks = self.query_tokens(query)
-        order, fused, _ = self.rank_units(qv, qtoks)
+        speakers = self.speaker_mask(query)
+        order, fused, _ = self.rank_units(qv, qtoks, speakers)
         weights = self._term_weights(qtoks)
         top = [int(g) for g in order[:max(self.params.candidates, k)]]
-        moments = [m for m in (self.tighten(g, qv, weights, float(fused[g])) for g in top) if m is not None]
+        moments = [m for m in (self.tighten(g, qv, weights, float(fused[g]), speakers) for g in top)
+                   if m is not None]
         moments = self._spread(self._merge(moments))
         if self.reranker is not None and moments:
             moments = self._rerank(query, moments[:max(20, k)])
@@ -275,6 +354,15 @@ class SearchEngine:
         best = total if p.fusion == "score" else total / p.rrf_k
         best *= 1.0 + p.smooth
         return round(min(1.0, max(0.0, fused / best)), 4) if best > 0 else 0.0
+
+
+def _matvec(matrix: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """``matrix @ v`` on one core (einsum, not BLAS): for one query vector the product is memory-bound, and BLAS's
+    threads made it slower (30,641 sentences x 384 on a loaded 2-core machine, interleaved in one run: median
+    46 ms with two OpenBLAS threads, 16 ms with einsum)."""
+    if not len(matrix):
+        return np.zeros(0, np.float32)
+    return np.einsum("ij,j->i", matrix, v.astype(matrix.dtype, copy=False))
 
 
 def _rrf(scores: np.ndarray, k: float) -> np.ndarray:

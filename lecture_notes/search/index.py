@@ -1,6 +1,7 @@
 """A lecture's search index: written by ``build`` into ``search/`` beside ``notes.json``, read by search/ask.
 
-Files: ``search/index.json`` (sentences, units, the model and the sha256 of the notes.json it was made from),
+Files: ``search/index.json`` (sentences, units, the model and the sha256 of the notes.json it was made from; when
+the transcript says who speaks, each sentence's speaker and each unit's speakers),
 ``search/sentences.npy`` and ``search/units.npy`` (MiniLM embeddings, float16, L2-normalised rows).
 The lexical (BM25) side is rebuilt from the unit texts when loaded: it takes milliseconds and keeps the files
 small and independent of any library's on-disk format.
@@ -13,7 +14,7 @@ import logging
 import os
 import shutil
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Dict, List, Optional
 
@@ -47,6 +48,7 @@ class LectureIndex:
     sent_vecs: np.ndarray
     unit_vecs: np.ndarray
     model: str = "minilm"
+    sent_speakers: List[str] = field(default_factory=list)  # per sentence ('' unknown); empty list: none known
 
 
 def notes_sha256(path: Path) -> str:
@@ -70,11 +72,14 @@ def compute_index(notes: LectureNotes, embedder: Any) -> Dict[str, Any]:
     sent_vecs = np.asarray(embedder.embed(texts), np.float32) if texts else np.zeros((0, dim), np.float32)
     unit_vecs = np.asarray(embedder.embed([u.text for u in units]), np.float32) if units else \
         np.zeros((0, sent_vecs.shape[1] if len(sent_vecs) else dim), np.float32)
-    return {"title": notes.title, "duration": float(notes.source.duration),
+    data = {"title": notes.title, "duration": float(notes.source.duration),
             "sentences": [[round(s.start, 3), round(s.end, 3), s.text] for s in sentences],
             "units": [unit_to_dict(u) for u in units],
             "sent_vecs": sent_vecs, "unit_vecs": unit_vecs,
             "model": getattr(embedder, "name", "minilm")}
+    if any(s.speaker for s in sentences):
+        data["sentence_speakers"] = [s.speaker for s in sentences]
+    return data
 
 
 def write_index(folder: Path, data: Dict[str, Any], notes_sha: str) -> Path:
@@ -86,6 +91,8 @@ def write_index(folder: Path, data: Dict[str, Any], notes_sha: str) -> Path:
         meta = {"index_version": INDEX_VERSION, "notes_sha256": notes_sha, "model": data["model"],
                 "title": data["title"], "duration": data["duration"], "sentences": data["sentences"],
                 "units": data["units"]}
+        if data.get("sentence_speakers"):
+            meta["sentence_speakers"] = data["sentence_speakers"]
         np.save(tmp / "sentences.npy", data["sent_vecs"].astype(np.float16))
         np.save(tmp / "units.npy", data["unit_vecs"].astype(np.float16))
         (tmp / "index.json").write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
@@ -125,7 +132,8 @@ def load_index(folder: Path, *, slug: str = "", href: str = "") -> LectureIndex:
         unit_vecs = np.load(d / "units.npy", allow_pickle=False).astype(np.float32)
         sentences = [(float(a), float(b), str(t)) for a, b, t in meta["sentences"]]
         units = [Unit(str(u["kind"]), float(u["start"]), float(u["end"]), str(u["text"]), int(u["s0"]),
-                      int(u["s1"])) for u in meta["units"]]
+                      int(u["s1"]), tuple(str(x) for x in u.get("speakers") or ())) for u in meta["units"]]
+        speakers = [str(x or "") for x in meta.get("sentence_speakers") or ()]
     except FileNotFoundError:
         raise IndexError_(f"{folder} has no search index; run `lecture-notes search {folder} QUERY` once to add "
                           f"it, or rebuild the notes") from None
@@ -133,12 +141,14 @@ def load_index(folder: Path, *, slug: str = "", href: str = "") -> LectureIndex:
         raise IndexError_(f"the search index in {d} is unreadable ({type(exc).__name__}); delete that folder "
                           f"and search again to rebuild it") from None
     if sent_vecs.ndim != 2 or unit_vecs.ndim != 2 or len(sent_vecs) != len(sentences) \
-            or len(unit_vecs) != len(units) or any(not (0 <= u.s0 <= u.s1 <= len(sentences)) for u in units):
+            or len(unit_vecs) != len(units) or any(not (0 <= u.s0 <= u.s1 <= len(sentences)) for u in units) \
+            or (speakers and len(speakers) != len(sentences)):
         raise IndexError_(f"the search index in {d} is inconsistent; delete that folder and search again to "
                           f"rebuild it")
     return LectureIndex(title=str(meta.get("title") or folder.name), slug=slug or folder.name, href=href,
                         duration=float(meta.get("duration") or 0.0), sentences=sentences, units=units,
-                        sent_vecs=sent_vecs, unit_vecs=unit_vecs, model=str(meta.get("model") or "minilm"))
+                        sent_vecs=sent_vecs, unit_vecs=unit_vecs, model=str(meta.get("model") or "minilm"),
+                        sent_speakers=speakers)
 
 
 def ensure_index(folder: Path, embedder_factory: Any) -> bool:

@@ -54,7 +54,8 @@ def tokens(text: str) -> List[str]:
 class Unit:
     """One searchable item: a transcript window, a slide, a chapter, a key point or a glossary entry.
 
-    ``s0:s1`` is the range of the lecture's sentences inside the unit's span (what a moment is tightened to).
+    ``s0:s1`` is the range of the lecture's sentences inside the unit's span (what a moment is tightened to);
+    ``speakers``: who speaks in those sentences, when the transcript says (in order of first appearance).
     """
 
     kind: str
@@ -63,6 +64,7 @@ class Unit:
     text: str
     s0: int
     s1: int
+    speakers: Tuple[str, ...] = ()
 
 
 def lecture_sentences(notes: LectureNotes) -> List[Sentence]:
@@ -107,17 +109,24 @@ def _range(sentences: Sequence[Sentence], starts: Sequence[float], start: float,
     return i, max(j, min(i + 1, len(sentences)))
 
 
+def speakers_of(sentences: Sequence[Sentence], i: int, j: int) -> Tuple[str, ...]:
+    """The distinct speakers of ``sentences[i:j]`` in order of first appearance (() when none is known)."""
+    return tuple(dict.fromkeys(s.speaker for s in sentences[i:j] if getattr(s, "speaker", "")))
+
+
 def make_units(notes: LectureNotes, sentences: Sequence[Sentence]) -> List[Unit]:
     """Every searchable unit of a lecture, windows first."""
     units = [Unit("window", sentences[i].start, sentences[j - 1].end,
-                  " ".join(s.text for s in sentences[i:j]), i, j) for i, j in make_windows(sentences)]
+                  " ".join(s.text for s in sentences[i:j]), i, j, speakers_of(sentences, i, j))
+             for i, j in make_windows(sentences)]
     starts = [s.start for s in sentences]
 
     def add(kind: str, start: float, end: float, text: str) -> None:
         text = " ".join(str(text or "").split())
         if text and sentences:
             i, j = _range(sentences, starts, float(start), max(float(end), float(start)))
-            units.append(Unit(kind, float(start), max(float(end), float(start)), text, i, j))
+            units.append(Unit(kind, float(start), max(float(end), float(start)), text, i, j,
+                              speakers_of(sentences, i, j)))
 
     seen_slides = set()
     for ch in notes.chapters:
@@ -135,8 +144,11 @@ def make_units(notes: LectureNotes, sentences: Sequence[Sentence]) -> List[Unit]
 
 
 def unit_to_dict(u: Unit) -> Dict[str, object]:
-    return {"kind": u.kind, "start": round(u.start, 3), "end": round(u.end, 3), "text": u.text, "s0": u.s0,
-            "s1": u.s1}
+    d = {"kind": u.kind, "start": round(u.start, 3), "end": round(u.end, 3), "text": u.text, "s0": u.s0,
+         "s1": u.s1}
+    if u.speakers:
+        d["speakers"] = list(u.speakers)
+    return d
 
 
 def window_rows(notes: LectureNotes, limit_chars: int = 600) -> List[List[object]]:

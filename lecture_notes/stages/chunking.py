@@ -35,6 +35,7 @@ class _Tok:
     text: str
     start: float
     end: float
+    speaker: str = ""
 
 
 @dataclass
@@ -43,6 +44,7 @@ class _Piece:
     length: int
     start: float
     end: float
+    speaker: str = ""
 
 
 def _pieces(segments: Sequence[Segment]) -> Tuple[str, List[_Piece]]:
@@ -51,14 +53,14 @@ def _pieces(segments: Sequence[Segment]) -> Tuple[str, List[_Piece]]:
     pieces: List[_Piece] = []
     pos = 0
 
-    def add(text: str, start: float, end: float, glue: bool) -> None:
+    def add(text: str, start: float, end: float, glue: bool, speaker: str) -> None:
         nonlocal pos
         if not text:
             return
         if parts and not glue:
             parts.append(" ")
             pos += 1
-        pieces.append(_Piece(pos, len(text), float(start), float(max(end, start))))
+        pieces.append(_Piece(pos, len(text), float(start), float(max(end, start)), speaker))
         parts.append(text)
         pos += len(text)
 
@@ -67,9 +69,9 @@ def _pieces(segments: Sequence[Segment]) -> Tuple[str, List[_Piece]]:
         if words:
             for j, w in enumerate(words):
                 glue = j > 0 and not w.word[:1].isspace() and not w.word.strip()[:1].isalnum()
-                add(w.word.strip(), w.start, w.end, glue)
+                add(w.word.strip(), w.start, w.end, glue, seg.speaker)
         else:
-            add(seg.text.strip().replace("\n", " "), seg.start, seg.end, False)
+            add(seg.text.strip().replace("\n", " "), seg.start, seg.end, False, seg.speaker)
     return "".join(parts), pieces
 
 
@@ -106,7 +108,7 @@ def _tokens(text: str, pieces: List[_Piece]) -> List[_Tok]:
                 toks[-1].text += word
                 toks[-1].end = max(toks[-1].end, t_at(b - 1, True))
             continue
-        toks.append(_Tok(word, t_at(a, False), t_at(b - 1, True)))
+        toks.append(_Tok(word, t_at(a, False), t_at(b - 1, True), pieces[owner[a]].speaker))
     return toks
 
 
@@ -154,7 +156,8 @@ def split_sentences(transcript: Transcript, *, max_words: int = MAX_SENTENCE_WOR
     Segments may cut sentences anywhere (caption cues) or hold several. Word timestamps are used when present;
     otherwise times are interpolated by character offset within each segment. Abbreviations ("Dr.", "e.g.",
     "U.S.") and decimals do not end sentences; unpunctuated runs are cut at long pauses and capped at
-    ``max_words`` words (at a pause or clause mark near the middle).
+    ``max_words`` words (at a pause or clause mark near the middle). When segments carry speakers, a change of
+    speaker ends the sentence and each sentence keeps its speaker.
     """
     segments = sorted((s for s in transcript.segments if s.text.strip() or s.words), key=lambda s: s.start)
     if not segments:
@@ -166,7 +169,7 @@ def split_sentences(transcript: Transcript, *, max_words: int = MAX_SENTENCE_WOR
     for i, tok in enumerate(toks):
         cur.append(tok)
         nxt = toks[i + 1] if i + 1 < len(toks) else None
-        end = _is_boundary(tok.text, nxt.text if nxt else None)
+        end = _is_boundary(tok.text, nxt.text if nxt else None) or (nxt is not None and nxt.speaker != tok.speaker)
         if not end and nxt is not None and len(cur) >= 8 and nxt.start - tok.end >= PAUSE_SPLIT_S \
                 and not re.search(r"[,;:\-]$", tok.text):
             end = True  # unpunctuated ASR: a long silence ends the sentence
@@ -182,7 +185,7 @@ def split_sentences(transcript: Transcript, *, max_words: int = MAX_SENTENCE_WOR
         start, end = g[0].start, max(g[-1].end, g[0].start)
         if out and start < out[-1].start:
             start = out[-1].start
-        out.append(Sentence(start=round(start, 3), end=round(max(end, start), 3), text=body))
+        out.append(Sentence(start=round(start, 3), end=round(max(end, start), 3), text=body, speaker=g[0].speaker))
     log.debug("split %d segments into %d sentences", len(segments), len(out))
     return out
 

@@ -15,11 +15,13 @@ import html
 import json
 import logging
 import re
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Iterable, List, Optional, Sequence, Tuple
 
 from lecture_notes.core.errors import TranscriptError
 from lecture_notes.core.types import Segment, Transcript, Word
+from lecture_notes.text.textutil import speaker_tag
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +36,10 @@ _TXT_LINE_RE = re.compile(rf"^\s*\[?(?P<ts>{_TS})\]?(?:\s*[-–:|]?\s+(?P<text>.
 _TAG_RE = re.compile(r"</?[A-Za-z][^<>\n]*>|<\d[\d:.]*>")
 _ASS_RE = re.compile(r"\{\\[^}]*\}")  # {\an8} positioning codes that some SRT files carry
 _WS_RE = re.compile(r"\s+")
+# Who speaks: a WebVTT voice span (<v Name>, <v.loud Name>) or a caption speaker tag at the start of a cue
+# ("JOHN SMITH:", ">> PROFESSOR:", "Student:"); a bare ">>" marks a change to an unnamed speaker.
+_VOICE_RE = re.compile(r"<v(?:\.[\w.-]+)?\s+([^>\n]+?)\s*>")
+_CHANGE_RE = re.compile(r"^\s*(?:&gt;|>){2}")
 _WORDS_PER_SECOND = 2.5  # speaking rate used only to give the last .txt cue an end time
 
 
@@ -185,7 +191,26 @@ def _parse_cues(path: Path, text: str, *, vtt: bool) -> Tuple[List[Segment], str
         segments.append(Segment(a, b, ""))
         lines_of.append(block[timing_at + 1:])
     _check_backwards(path, backwards, len(segments), "cue")
-    return [Segment(s.start, s.end, "\n".join(ls)) for s, ls in zip(segments, lines_of)], language
+    out, speaker = [], ""
+    for seg, lines in zip(segments, lines_of):
+        text = "\n".join(lines)
+        speaker = cue_speaker(text, speaker)
+        out.append(Segment(seg.start, seg.end, text, speaker=speaker))
+    return out, language
+
+
+def cue_speaker(text: str, previous: str = "") -> str:
+    """The speaker of a caption cue: its WebVTT voice span (``<v Name>``) or leading speaker tag ("JOHN SMITH:",
+    ">> Professor Jones:"); a bare ">>" (a new, unnamed speaker) gives ''; otherwise the previous cue's speaker
+    (captions name a speaker when the speaker changes)."""
+    m = _VOICE_RE.search(text)
+    if m:
+        return clean_cue_text(m.group(1))
+    first = clean_cue_text(text.split("\n", 1)[0])
+    name = speaker_tag(re.sub(r"^(?:>>|-)\s*", "", first))
+    if name:
+        return name
+    return "" if _CHANGE_RE.match(text) else previous
 
 
 def _check_backwards(path: Path, backwards: Sequence[str], total: int, unit: str) -> None:
@@ -216,10 +241,10 @@ def _tidy(segments: Sequence[Segment]) -> List[Segment]:
             continue
         if out and text == out[-1].text and seg.start <= out[-1].end + 0.05:
             # The same text shown again right away (the 10 ms "hold" cues of rolling captions): extend.
-            out[-1] = Segment(out[-1].start, max(out[-1].end, seg.end), text, out[-1].words)
+            out[-1] = replace(out[-1], end=max(out[-1].end, seg.end))
             continue
         prev_lines = lines
-        out.append(Segment(seg.start, seg.end, text, seg.words))
+        out.append(replace(seg, text=text))
     return out
 
 
@@ -257,7 +282,10 @@ def _parse_json(path: Path, text: str) -> Tuple[List[Segment], str]:
                       for w in item.get("words") or () if isinstance(w, dict) and "start" in w and "end" in w)
         if end < start:
             backwards.append(f"segment #{i}")
-        segments.append(Segment(start, max(start, end), html.unescape(item["text"]), words))
+        speaker = item.get("speaker")
+        speaker = " ".join(str(speaker).split()) if isinstance(speaker, (str, int)) and not isinstance(speaker, bool) \
+            else ""
+        segments.append(Segment(start, max(start, end), html.unescape(item["text"]), words, speaker=speaker))
     _check_backwards(path, backwards, len(segments), "segment")
     return segments, language
 

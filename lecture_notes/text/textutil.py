@@ -21,7 +21,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 from lecture_notes.text.stopwords import GENERIC_WORDS, STOPWORDS
 
-__all__ = ["clean_text", "noise_spans", "strip_fillers", "content_words", "stem",
+__all__ = ["clean_text", "speaker_tag", "noise_spans", "strip_fillers", "content_words", "stem",
            "normalize_term", "tfidf_keyphrases", "title_case", "tokenize"]
 
 _ABBREV_TITLES = r"(?:Prof(?:essor)?|Dr|Mr|Mrs|Ms|Miss|Dean|President)\.?"
@@ -49,6 +49,12 @@ def noise_spans(text: str) -> List[Tuple[int, int]]:
         else:
             merged.append((a, b))
     return merged
+
+
+def speaker_tag(text: str) -> str:
+    """The speaker named by a tag at the very start of ``text`` ("PROFESSOR:", "Prof. Smith:", "Student:"), or ''."""
+    m = _SPEAKER_RE.match(text or "")
+    return " ".join(m.group(0).rstrip()[:-1].split()) if m else ""
 
 
 def clean_text(text: str) -> str:
