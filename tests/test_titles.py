@@ -1,8 +1,8 @@
 """Chapter-title rules (issue 12 item 2), each on real lecture text (Open Yale Courses captions)."""
 from __future__ import annotations
 
-from lecture_notes.text.titles import (Candidate, TitleParams, chapter_title, is_introduction, of_phrases, pick_title,
-                                       score_candidate, title_candidates)
+from lecture_notes.text.titles import (Candidate, TitleParams, announced_topic, chapter_title, is_introduction,
+                                       noun_phrase, of_phrases, pick_title, score_candidate, title_candidates)
 
 # PHIL 176, lecture 6 (Kagan): the chapter on Plato's Phaedo.
 PHAEDO = [
@@ -210,3 +210,34 @@ def test_a_one_word_topic_gives_way_to_the_longer_phrase_that_holds_it():
     # phrase said only late in the chapter scores too far below the topic word to replace it at a strict ratio.
     cands[2] = Candidate("the immortality of the soul", 2, 2, 0.9)
     assert pick_title(cands, PHAEDO, set(), TitleParams(expand_ratio=0.9)) == "Soul"
+
+
+# Moral Foundations of Politics, lecture 5 (Shapiro): the complement runs on past a modifier to its noun.
+UTILITY = [
+    "Prof: Diminishing marginal utility, the principle of diminishing marginal utility of all good things.",
+    "And the principle of diminishing marginal utility says that this line will get flatter, and flatter, and "
+    "flatter toward infinity.",
+    "There are a lot of people who think that the principle of diminishing marginal utility means that money is "
+    "less important to people as they have more of it.",
+]
+
+
+def test_an_of_complement_is_not_cut_after_its_modifier():
+    phrases = [p.lower() for p in of_phrases(UTILITY)]
+    assert "the principle of diminishing marginal utility" in phrases
+    assert "the principle of diminishing marginal" not in phrases
+
+
+def test_announced_clause_with_a_particle_or_a_repeated_word_is_no_topic():
+    # Atmosphere, Ocean and Environmental Change 30: a request to the room runs into the next sentence.
+    assert noun_phrase("the lights down this summarizes the radiative forcing, using the") is None
+    # Old Testament 5: "What were the sources' sources?" names no topic.
+    assert announced_topic(['But later scholars began to ask, "Well, what about the pre-history of those sources?',
+                            "What were the sources' sources?\""]) is None
+    assert noun_phrase("the origin of syphilis, which we will see") == "origin of syphilis"
+
+
+def test_a_date_alone_is_scored_down():
+    # Old Testament 5: "the tenth century" is said three times in a chapter on tradition criticism.
+    date, term = Candidate("tenth century", 3, 4, 0.1), Candidate("Tradition criticism", 3, 4, 0.1)
+    assert score_candidate(date) < 0.5 * score_candidate(term)

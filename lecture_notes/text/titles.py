@@ -20,7 +20,7 @@ _VERB_CONTEXT = frozenset("to i you we they he she it can could will would shoul
 _NP_STOP_RE = re.compile(
     r"[,;:.?!()\"]|--|\s(?:which|that|who|because|since|where|when|while|if|so that|and how|and why|and what|and "
     r"then|but|is|are|was|were|will|would|can|could|has|have|had|does|do|did|I|we|you|they|he|she|it|for a|for the "
-    r"next|in order|first|now|today|here|there|right|okay|instead|again)\b", re.I)
+    r"next|in order|first|now|today|here|there|right|okay|instead|again|this|these|those)\b", re.I)
 _LEAD_DET_RE = re.compile(r"^(?:(?:a little bit|a little|a bit|some more|some|a few words|a couple of things|more|"
                           r"now|just|briefly|quickly|finally|again|also|then|(?:the\s+)?so-called|(?:another|one|"
                           r"the other|a further|a different) (?:aspect|part|side|feature|dimension) of)\s+"
@@ -58,8 +58,11 @@ _OF_BAD_HEAD = frozenset("front rest top bottom middle side couple series set so
 _OF_GENERIC_HEADS = frozenset("sense question world history".split())
 _MOD_RE = re.compile(r"(?:al|ic|ive|ous|ar|ent|ant|est|ian|ary)$")
 _TIME_RE = re.compile(r"\b(?:centur(?:y|ies)|years?|decades?|days?|months?|weeks?|\d+(?:th|s)?)\b", re.I)
+_DATE_RE = re.compile(r"(?:(?:early|late|mid|the)[- ])?(?:\w+(?:th|st|nd|rd)|\d+s?)[- ](?:centur(?:y|ies)|years?|decades?)",
+                      re.I)
 _ADJ_RE = re.compile(r"(?:ed|ing|al|ous|ive|ic|ful|less|able|ible|ly|ian|ish|ese)$")
 # A phrase that opens with a preposition or adverb is not a noun phrase ("back to the radio", "by making a few").
+_PARTICLES = frozenset("down up out off back over away around".split())
 _BAD_START = frozenset("by in up back against into with for from over out off down through about on at to as "
                        "than like very really pretty quite making doing getting going".split())
 
@@ -72,6 +75,8 @@ def noun_phrase(text: str, max_words: int = 6) -> Optional[str]:
     if m:
         t = t[:max(0, m.start() - 1)]
     toks = t.split()
+    if toks and toks[-1].lower() in _PARTICLES:
+        return None  # "(let me get) the lights down": a verb's particle ends a clause, not a noun phrase
     if not toks or len(toks) > max_words:
         toks = toks[:max_words]
         low = [w.lower() for w in toks]
@@ -92,6 +97,8 @@ def noun_phrase(text: str, max_words: int = 6) -> Optional[str]:
         return None  # "(begin this) morning with a little poem"
     if not content or (words and (words[0] in _BAD_HEAD or words[0] in _BAD_START)) or words[-1] in _BAD_HEAD:
         return None
+    if any(stem(a) == stem(b) for a, b in zip(words, words[1:])):
+        return None  # "the sources' sources": a word said twice
     return _strip_possessive(core)
 
 
@@ -182,6 +189,10 @@ def of_phrases(sentences: Sequence[str], min_count: int = 2) -> List[str]:
                 k += 1
             if k == j or (k < len(low) and low[k] in GENERIC_WORDS and low[k] not in STOPWORDS):
                 continue  # no complement, or one cut short ("the greatest happiness of the greatest [number]")
+            if k == j + 2 and toks[k - 1].islower() and _MOD_RE.search(low[k - 1]):
+                if k >= len(low) or _bad_word(low[k]):
+                    continue
+                k += 1  # not cut after a modifier: "the principle of diminishing marginal utility"
             words = toks[h0:i] + ["of"] + (["the"] if det and low[i + 1] == "the" else []) + toks[j:k]
             key = tuple(_stems(" ".join(words)))
             counts[key] += 1
@@ -283,6 +294,8 @@ def score_candidate(c: Candidate, params: TitleParams = DEFAULT_PARAMS) -> float
     if len(words) == 1 and not c.announced and (words[0].lower().strip("'") in _WEAK or (
             words[0].islower() and _ADJ_RE.search(words[0]))):
         s *= P.weak_factor  # "Poem", "Data", "Social Text": the lecture's everyday nouns name no topic
+    if not c.announced and _DATE_RE.fullmatch(" ".join(words)):
+        s *= P.weak_factor  # "Tenth Century", "Nineteenth Century": a date alone names no topic
     return s
 
 
