@@ -79,3 +79,24 @@ def test_boundary_snaps_to_a_nearby_cue_but_not_to_a_far_one():
     assert C.snap_to_cues(times, cue, [14], allowed, 20.0) == [14]  # 112 s: too far
     assert C.snap_to_cues(times, cue, [12], allowed, 0.0) == [12]  # off
     assert C.snap_to_cues(times, cue, [12], allowed, 20.0, slide_starts=[97.0]) == [12]  # a slide change stays
+
+
+def test_the_sentence_that_names_the_next_topic_scores_as_opening_it():
+    before = ["Collier argues that the bottom billion are trapped by civil war.",
+              "Civil war costs a poor country about two percent of growth every year.",
+              "And the civil war trap repeats, because a country after a war is likely to fight again.",
+              "So rebels recruit where young men have no income and civil war is cheap."]
+    opener = "So now let's look at the natural resource trap and the curse of oil revenue."
+    after = ["Oil revenue lets a government ignore its citizens, because it does not need their taxes.",
+             "The resource curse shows up as revenue that is spent on patronage.",
+             "Countries with oil revenue and weak institutions grow more slowly.",
+             "And natural resource exports push up the currency, which hurts other exports."]
+    texts = before + [opener] + after
+    col = F.boundary_features(_sents(texts), [], None)["x"][:, F.FEATURES.index("lex_opens")]
+    i = len(before)
+    assert col[i] > 0.5  # its terms (resource, oil, revenue) come next, not before
+    assert col[i] == col.max()
+    assert col[i - 1] < 0  # the last civil-war sentence belongs to what precedes it
+    # The same sentence placed in the middle of the oil passage no longer opens anything new.
+    mid = F.boundary_features(_sents(before + after[:2] + [opener] + after[2:]), [], None)["x"]
+    assert mid[len(before) + 2, F.FEATURES.index("lex_opens")] < col[i]

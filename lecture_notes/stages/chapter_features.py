@@ -4,6 +4,8 @@
   talk about", "Well, where does syphilis come from?"), and a check for questions just before ("Questions here?");
 - the pause before the sentence;
 - TextTiling depth scores of embedding and tf-idf similarity between the time blocks before and after it;
+- whether the sentence's own words belong to the minute after it more than to the minute before (the sentence
+  that opens a topic names it: "So let's look at the Second Great Awakening" shares its terms with what follows);
 - slide changes, weighted by how different the new slide is from the previous one.
 """
 from __future__ import annotations
@@ -22,18 +24,20 @@ from lecture_notes.text.textutil import content_words, normalize_term, stem
 __all__ = ["cue_score", "boundary_features", "boundary_logit", "FEATURES", "MODEL_WEIGHTS", "SLIDE_SNAP_S"]
 
 SLIDE_SNAP_S = 10.0
+OPENS_WIDTH_S = 60.0  # context of ``_opens_topic``: the minute before and the minute after a sentence
 # TextTiling block widths (seconds), averaged per set: short, medium and wide context.
 BLOCK_SETS = (("", (120.0, 180.0, 240.0)), ("_medium", (180.0, 240.0, 300.0)), ("_wide", (300.0, 420.0, 600.0)))
 # Inputs of the boundary model, in weight order: discourse cues (strong / weak opener), a check for questions in
 # the two sentences before ("Questions here?"), the pause before, TextTiling depths, and the lecture's shape
-# (lectures open with logistics for a few minutes and often close with a short wrap-up).
+# (lectures open with logistics for a few minutes and often close with a short wrap-up), and how much more the
+# sentence's tf-idf vector resembles the next minute than the previous one (``_opens_topic``).
 FEATURES = ("cue", "weak_cue", "after_check", "pause", "emb", "lex", "emb_medium", "lex_medium", "emb_wide",
-            "lex_wide", "opening", "closing")
+            "lex_wide", "opening", "closing", "lex_opens")
 # Logistic-regression weights (bias first, then FEATURES), fitted on all 32 dev lectures (18 courses) by
 # benchmarks/chapter_model.py; a sentence counts as a boundary within 15 s of a course's chapter start.
 # Leave-one-course-out figures (each course scored by weights fitted on the other courses): docs/quality.md.
-MODEL_WEIGHTS = (-3.7811, 0.8731, 0.2222, 0.6456, 0.5213, 0.5353, 0.5634, 0.3043, 0.1644, -0.1064, 0.7081,
-                 0.1456, -0.3143)
+MODEL_WEIGHTS = (-3.7799, 0.8719, 0.2219, 0.6452, 0.5177, 0.5329, 0.5587, 0.3042, 0.1637, -0.1054, 0.7068,
+                 0.1454, -0.3121, 0.0776)
 
 _VERBS = r"(?:talk|turn|look|go|move|consider|begin|start|get|shift|think|focus|come|switch|review|discuss|examine)"
 _STRONG_CUES = [re.compile(p, re.I) for p in (
@@ -143,6 +147,27 @@ def _tfidf(texts: Sequence[str]) -> np.ndarray:
     return mat
 
 
+def _opens_topic(times: np.ndarray, vecs: np.ndarray, width: float = OPENS_WIDTH_S) -> np.ndarray:
+    """Per sentence: cosine of its (row-normalised) vector with the sum of the sentences in the following
+    ``width`` seconds minus that with the preceding ``width`` seconds, scaled by the lecture's 98th percentile of
+    the absolute value and clipped to [-1.5, 1.5]. Positive where a sentence introduces what comes next."""
+    n = len(times)
+    out = np.zeros(n)
+    if n < 3:
+        return out
+    v = np.asarray(vecs, dtype=np.float64)
+    v = v / (np.linalg.norm(v, axis=1, keepdims=True) + 1e-9)
+    csum = np.vstack([np.zeros((1, v.shape[1])), np.cumsum(v, axis=0)])
+    for i in range(1, n):
+        lo = min(bisect.bisect_left(times, times[i] - width), i - 1)
+        hi = min(max(bisect.bisect_left(times, times[i] + width), i + 2), n)
+        before = csum[i] - csum[lo]
+        after = csum[hi] - csum[i + 1] if hi > i + 1 else np.zeros(v.shape[1])
+        out[i] = float(v[i] @ after / (np.linalg.norm(after) + 1e-9) - v[i] @ before / (np.linalg.norm(before) + 1e-9))
+    hi = float(np.percentile(np.abs(out), 98))
+    return np.clip(out / hi, -1.5, 1.5) if hi > 0 else out
+
+
 def _slide_change(prev: Slide, cur: Slide, sim_emb: Optional[float]) -> float:
     """0..1: how much the topic changes from slide ``prev`` to ``cur`` (same title / similar text -> low)."""
     pt, ct = normalize_term(prev.title), normalize_term(cur.title)
@@ -185,6 +210,7 @@ def boundary_features(sentences: Sequence[Sentence], slides: Sequence[Slide], em
     emb = np.asarray(embedder.embed([clean_sentence(t) for t in texts]), dtype=np.float32) \
         if embedder is not None and n else None
     lex = _tfidf(texts)
+    cols["lex_opens"] = _opens_topic(times, lex)
     for name, blocks in BLOCK_SETS:
         cols["emb" + name] = np.zeros(n)
         cols["lex" + name] = np.zeros(n)
