@@ -7,7 +7,9 @@ batch workers find ``course_factory.fake_build``); tests reach them only through
 from __future__ import annotations
 
 import importlib.util
+import os
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -18,6 +20,10 @@ import notes_factory as _notes_factory
 import tiny_models as _tiny_models
 
 ROOT = Path(__file__).resolve().parent.parent
+
+# Models prepared from installed weights (the onnxruntime export of MiniLM, ~7 s) once per test session, shared
+# by every test, subprocess and spawned worker, however each test sets LECTURE_NOTES_CACHE.
+os.environ.setdefault("LECTURE_NOTES_MODELS", tempfile.mkdtemp(prefix="ln-test-models-"))
 
 
 @pytest.fixture(scope="session")

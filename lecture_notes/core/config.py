@@ -26,6 +26,12 @@ def default_cache_dir() -> Path:
     return (Path(xdg) if xdg else Path.home() / ".cache") / "lecture-notes"
 
 
+def models_cache_dir() -> Path:
+    """Where models prepared from installed weights are kept: ``$LECTURE_NOTES_MODELS``, else ``<cache>/models``."""
+    env = os.environ.get("LECTURE_NOTES_MODELS")
+    return Path(env) if env else default_cache_dir() / "models"
+
+
 @dataclass(frozen=True)
 class BuildConfig:
     """Everything `build_notes` needs. Construct it, then call `validated()`."""
