@@ -256,7 +256,7 @@ def test_a_query_is_embedded_on_one_thread_with_the_same_vector():
     from lecture_notes.backends.minilm import MiniLMEmbedder
 
     threads = torch.get_num_threads()
-    with MiniLMEmbedder() as emb:
+    with MiniLMEmbedder(engine="torch") as emb:
         batch = emb.embed(["What did the professor think about clustering?"])[0]
         emb._cache.clear()
         seen = []
@@ -270,3 +270,9 @@ def test_a_query_is_embedded_on_one_thread_with_the_same_vector():
     assert torch.get_num_threads() == threads
     if threads > 1:
         assert seen == [1, threads]
+    # The default engine (onnxruntime) runs a query on its own one-thread session, with the same vector.
+    with MiniLMEmbedder() as emb:
+        assert emb.engine == "onnx"
+        query = SearchEngine([], emb).embed_query("What did the professor think about clustering?")
+        assert 1 in emb._onnx._sessions
+    assert float(query @ batch) > 0.99999

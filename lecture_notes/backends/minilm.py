@@ -91,10 +91,10 @@ class MiniLMEmbedder(Embedder):
         self.model = AutoModel.from_pretrained(str(path), local_files_only=True).eval()
         self.dim = int(self.model.config.hidden_size)
 
-    def _hidden(self, batch: Sequence[str]):
+    def _hidden(self, batch: Sequence[str], threads: Optional[int] = None):
         """Last hidden states and attention mask of one batch, as numpy arrays."""
         if self._onnx is not None:
-            return self._onnx.encode(batch)
+            return self._onnx.encode(batch, threads=threads)
         torch = self._torch
         enc = self.tokenizer(list(batch), padding=True, truncation=True, max_length=self.max_length,
                              return_tensors="pt")
@@ -102,7 +102,7 @@ class MiniLMEmbedder(Embedder):
             hidden = self.model(**enc).last_hidden_state
         return hidden.float().numpy(), enc["attention_mask"].numpy()
 
-    def embed(self, texts: Sequence[str]) -> np.ndarray:
+    def embed(self, texts: Sequence[str], *, _threads: Optional[int] = None) -> np.ndarray:
         texts = list(texts)
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
         todo = list(dict.fromkeys(t for t in texts if t not in self._cache))
@@ -110,7 +110,7 @@ class MiniLMEmbedder(Embedder):
         todo.sort(key=len)
         for b in range(0, len(todo), self.batch_size):
             batch = todo[b:b + self.batch_size]
-            hidden, mask = self._hidden(batch)
+            hidden, mask = self._hidden(batch, _threads)
             m = mask[..., None].astype(np.float32)
             vec = (hidden * m).sum(1) / np.maximum(m.sum(1), 1e-9)
             vec /= np.maximum(np.linalg.norm(vec, axis=1, keepdims=True), 1e-12)
@@ -121,9 +121,11 @@ class MiniLMEmbedder(Embedder):
         return out
 
     def embed_query(self, text: str) -> np.ndarray:
-        """One short text (a search query) embedded on one torch thread: a single query is too small to gain from
-        threads, and on a busy machine waiting for the other threads made it up to ten times slower (measured:
-        median 129 ms on one thread against 1.8 s on two, load average ~10 on two cores)."""
+        """One short text (a search query) embedded on one thread: a single query is too small to gain from
+        threads, and on a busy machine waiting for the other threads made it up to ten times slower (measured with
+        torch: median 129 ms on one thread against 1.8 s on two, load average ~10 on two cores)."""
+        if self._onnx is not None:
+            return self.embed([text], _threads=1)[0]
         torch = self._torch
         threads = torch.get_num_threads()
         if threads <= 1 or text in self._cache:

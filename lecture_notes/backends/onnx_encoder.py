@@ -119,32 +119,46 @@ class OnnxEncoder:
         self.tokenizer.enable_truncation(max_length)
         pad_id, pad_token = _pad(path, self.tokenizer)
         self.tokenizer.enable_padding(pad_id=pad_id, pad_token=pad_token)
+        self._graph = graph
+        self._threads = int(threads or 0)
+        self._sessions: dict = {}
+        self.dim = int(json.loads((path / "config.json").read_text())["hidden_size"])
+        self._session(self._threads)  # fail now, not at the first sentence, if the cached graph is damaged
+
+    def _session(self, threads: int):
+        """The onnxruntime session running on ``threads`` intra-op threads (0: its default), made on first use."""
+        if threads in self._sessions:
+            return self._sessions[threads]
+        import onnxruntime as ort
+
         opts = ort.SessionOptions()
         opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         if threads:
-            opts.intra_op_num_threads = int(threads)
+            opts.intra_op_num_threads = threads
         opts.log_severity_level = 3
         try:
-            self.session = ort.InferenceSession(str(graph), opts, providers=["CPUExecutionProvider"])
+            session = ort.InferenceSession(str(self._graph), opts, providers=["CPUExecutionProvider"])
         except Exception as exc:  # a damaged cache entry: export again next time
             import shutil
 
-            shutil.rmtree(graph.parent, ignore_errors=True)
-            raise BackendError(f"the cached onnxruntime copy of {path.name} could not be loaded ({exc}); it was "
-                               f"removed and is exported again on the next run") from None
-        out = self.session.get_outputs()[0]
-        self.dim = int(out.shape[-1]) if isinstance(out.shape[-1], int) else int(
-            json.loads((path / "config.json").read_text())["hidden_size"])
+            shutil.rmtree(self._graph.parent, ignore_errors=True)
+            raise BackendError(f"the cached onnxruntime copy of {self._graph.parent.name} could not be loaded "
+                               f"({exc}); it was removed and is exported again on the next run") from None
+        self._sessions[threads] = session
+        return session
 
-    def encode(self, texts: Sequence[str]) -> Tuple[np.ndarray, np.ndarray]:
+    def encode(self, texts: Sequence[str], *, threads: Optional[int] = None) -> Tuple[np.ndarray, np.ndarray]:
+        """Last hidden states and attention mask; ``threads`` overrides the session's thread count (1 for one
+        short query: too small to gain from threads, and slowed down by waiting for them on a busy machine)."""
         enc = self.tokenizer.encode_batch(list(texts))
         ids = np.array([e.ids for e in enc], dtype=np.int64)
         mask = np.array([e.attention_mask for e in enc], dtype=np.int64)
-        hidden = self.session.run(None, {"input_ids": ids, "attention_mask": mask})[0]
+        session = self._session(self._threads if threads is None else threads)
+        hidden = session.run(None, {"input_ids": ids, "attention_mask": mask})[0]
         return hidden, mask
 
     def close(self) -> None:
-        self.session = None
+        self._sessions.clear()
 
 
 def _pad(path: Path, tokenizer) -> Tuple[int, str]:
