@@ -6,14 +6,16 @@
 - TextTiling depth scores of embedding and tf-idf similarity between the time blocks before and after it;
 - whether the sentence's own words belong to the minute after it more than to the minute before (the sentence
   that opens a topic names it: "So let's look at the Second Great Awakening" shares its terms with what follows);
-- slide changes, weighted by how different the new slide is from the previous one.
+- slide changes, weighted by how different the new slide is from the previous one (the titles decide when both
+  have one: "Refuting the Argument (cont.)" continues "Refuting the Argument"; a footer repeated on most slides
+  is left out), and where the slides say the topic goes on (no clear slide change near the sentence).
 """
 from __future__ import annotations
 
 import bisect
 import math
 import re
-from typing import Optional, Sequence
+from typing import List, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -21,10 +23,14 @@ from lecture_notes.core.types import Sentence, Slide
 from lecture_notes.text.summarize import clean_sentence
 from lecture_notes.text.textutil import content_words, normalize_term, stem
 
-__all__ = ["cue_score", "boundary_features", "boundary_logit", "FEATURES", "MODEL_WEIGHTS", "SLIDE_SNAP_S"]
+__all__ = ["cue_score", "boundary_features", "boundary_logit", "slide_changes", "slide_boilerplate", "strip_continued",
+           "FEATURES", "MODEL_WEIGHTS", "SLIDE_SNAP_S", "STRONG_CHANGE"]
 
 SLIDE_SNAP_S = 10.0
 OPENS_WIDTH_S = 60.0  # context of ``_opens_topic``: the minute before and the minute after a sentence
+STRONG_CHANGE = 0.5  # a slide change at least this large is a clear change of topic
+SLIDE_REACH_S = 30.0  # a slide change counts at the sentence starting nearest it, at most this far
+QUIET_CHANGE = 0.25  # no slide change at least this large nearby: the slides show the topic going on
 # TextTiling block widths (seconds), averaged per set: short, medium and wide context.
 BLOCK_SETS = (("", (120.0, 180.0, 240.0)), ("_medium", (180.0, 240.0, 300.0)), ("_wide", (300.0, 420.0, 600.0)))
 # Inputs of the boundary model, in weight order: discourse cues (strong / weak opener), a check for questions in
@@ -168,14 +174,64 @@ def _opens_topic(times: np.ndarray, vecs: np.ndarray, width: float = OPENS_WIDTH
     return np.clip(out / hi, -1.5, 1.5) if hi > 0 else out
 
 
-def _slide_change(prev: Slide, cur: Slide, sim_emb: Optional[float]) -> float:
-    """0..1: how much the topic changes from slide ``prev`` to ``cur`` (same title / similar text -> low)."""
-    pt, ct = normalize_term(prev.title), normalize_term(cur.title)
-    ct_base = re.sub(r"\b(?:cont|continu)\w*\b", "", ct).strip()
-    if pt and ct and (pt == ct or (ct_base and ct_base == pt)):
-        return 0.0
-    a = {stem(w) for w in content_words(prev.title + " " + prev.text)}
-    b = {stem(w) for w in content_words(cur.title + " " + cur.text)}
+_CONT_RE = re.compile(r"\s*[\(\[]?\b(?:cont(?:inued|'d|d)?|ctd)\b\.?[\)\]]?\s*$", re.I)
+
+
+def strip_continued(title: str) -> str:
+    """A slide title without a trailing continuation mark: "Refuting the Argument (cont.)" -> "Refuting the
+    Argument" ("(continued)", "cont'd", "[ctd]" too)."""
+    return _CONT_RE.sub("", title).strip()
+
+
+def _line_key(line: str) -> str:
+    return re.sub(r"[\d\W_]+", " ", line.lower()).strip()
+
+
+def slide_boilerplate(slides: Sequence[Slide]) -> set:
+    """Text lines repeated on at least half of the slides (3 or more): a footer with the course name, the
+    lecturer, a page number. Keys as ``_line_key`` makes them (lower case, digits and punctuation dropped)."""
+    if len(slides) < 3:
+        return set()
+    counts: dict = {}
+    for sl in slides:
+        for key in {_line_key(ln) for ln in sl.text.splitlines()}:
+            if key:
+                counts[key] = counts.get(key, 0) + 1
+    return {k for k, c in counts.items() if c >= max(3, 0.5 * len(slides))}
+
+
+def _slide_words(slide: Slide, boilerplate: set, with_title: bool = True) -> set:
+    lines = [ln for ln in slide.text.splitlines() if _line_key(ln) not in boilerplate]
+    text = (strip_continued(slide.title) + " " if with_title else "") + " ".join(lines)
+    return {stem(w) for w in content_words(text)}
+
+
+def _heading(slide: Slide, boilerplate: frozenset) -> str:
+    """The slide's title, or when OCR found none (a title wrapped onto two lines in the body's font size), its
+    first text line that is not boilerplate; without a continuation mark."""
+    if strip_continued(slide.title):
+        return strip_continued(slide.title)
+    first = next((ln for ln in slide.text.splitlines() if ln.strip() and _line_key(ln) not in boilerplate), "")
+    return strip_continued(first.strip())
+
+
+def _slide_change(prev: Slide, cur: Slide, sim_emb: Optional[float], boilerplate: frozenset = frozenset()) -> float:
+    """0..1: how much the topic changes from slide ``prev`` to ``cur``.
+
+    Both with a heading (the title, else the first line): the headings decide (the same or a continuation -> 0,
+    else 1 - the word overlap of the two). Otherwise: 1 - the overlap of the slides' words (lines repeated on most slides left out), or of
+    their embeddings (``sim_emb``) when higher."""
+    ph, ch = _heading(prev, boilerplate), _heading(cur, boilerplate)
+    pt, ct = normalize_term(ph), normalize_term(ch)
+    if pt and ct:
+        if pt == ct:
+            return 0.0
+        a, b = set(pt.split()), set(ct.split())
+        a_c = {stem(w) for w in content_words(ph)} or a
+        b_c = {stem(w) for w in content_words(ch)} or b
+        return float(1.0 - len(a_c & b_c) / max(1, len(a_c | b_c)))
+    a = _slide_words(prev, boilerplate)
+    b = _slide_words(cur, boilerplate)
     if not a and not b:
         return 0.6  # a change between unreadable slides is still a visual event
     sim = len(a & b) / max(1, len(a | b))
@@ -184,9 +240,33 @@ def _slide_change(prev: Slide, cur: Slide, sim_emb: Optional[float]) -> float:
     return float(1.0 - sim)
 
 
+def slide_changes(slides: Sequence[Slide], embedder=None) -> List[Tuple[float, float]]:
+    """(time, 0..1 topic change) of every slide change, in time order (``_slide_change``)."""
+    ordered = sorted(slides, key=lambda s: s.start)
+    if len(ordered) < 2:
+        return []
+    boiler = frozenset(slide_boilerplate(ordered))
+    slide_emb = None
+    # Embeddings only matter for a change between slides that are not both titled.
+    if embedder is not None and not all(normalize_term(_heading(sl, boiler)) for sl in ordered):
+        texts = []
+        for sl in ordered:
+            body = " ".join(ln for ln in sl.text.splitlines() if _line_key(ln) not in boiler)
+            texts.append((strip_continued(sl.title) + ". " + body).strip(". ") or "-")
+        slide_emb = np.asarray(embedder.embed(texts))
+    out = []
+    for k in range(1, len(ordered)):
+        cos = float(slide_emb[k - 1] @ slide_emb[k]) if slide_emb is not None else None
+        out.append((float(ordered[k].start), _slide_change(ordered[k - 1], ordered[k], cos, boiler)))
+    return out
+
+
 def boundary_features(sentences: Sequence[Sentence], slides: Sequence[Slide], embedder) -> dict:
     """Per-sentence evidence that a chapter starts there: ``x`` (n x len(FEATURES) matrix, the boundary model's
-    inputs, see ``FEATURES``) and ``slide`` (0..1 topic change of a slide shown within ``SLIDE_SNAP_S``)."""
+    inputs, see ``FEATURES``), ``slide`` (0..1 topic change of the slide shown nearest the sentence start, within
+    ``SLIDE_REACH_S``) and
+    ``slide_quiet`` (1 where no slide change of at least ``QUIET_CHANGE`` is within ``SLIDE_SNAP_S`` or attached to the sentence, in a lecture whose slides change
+    at least twice, once by that much; else 0)."""
     n = len(sentences)
     times = np.array([s.start for s in sentences], dtype=np.float64)
     texts = [s.text for s in sentences]
@@ -219,18 +299,25 @@ def boundary_features(sentences: Sequence[Sentence], slides: Sequence[Slide], em
                 cols["emb" + name] += _normalise(_depth(_block_similarity(times, emb, w))) / len(blocks)
             cols["lex" + name] += _normalise(_depth(_block_similarity(times, lex, w))) / len(blocks)
     feats = {"x": np.column_stack([cols[f] for f in FEATURES]) if n else np.zeros((0, len(FEATURES))),
-             "slide": np.zeros(n)}
-    ordered = sorted(slides, key=lambda s: s.start)
-    if len(ordered) > 1 and n:
-        slide_emb = None
-        if embedder is not None:
-            slide_emb = np.asarray(embedder.embed([(s.title + ". " + s.text).strip(". ") or "-" for s in ordered]))
-        for k in range(1, len(ordered)):
-            cos = float(slide_emb[k - 1] @ slide_emb[k]) if slide_emb is not None else None
-            change = _slide_change(ordered[k - 1], ordered[k], cos)
-            i = int(np.argmin(np.abs(times - ordered[k].start)))
-            if abs(times[i] - ordered[k].start) <= SLIDE_SNAP_S and change > 0:
-                feats["slide"][i] = max(feats["slide"][i], change)
+             "slide": np.zeros(n), "slide_quiet": np.zeros(n)}
+    # Topic changes at slide changes, and where the slides say the topic goes on ("quiet": no slide change of
+    # QUIET_CHANGE or more within SLIDE_SNAP_S, in a lecture whose slides change at least twice, once in topic).
+    changes = slide_changes(slides, embedder) if n else []
+    strong = [t for t, c in changes if c >= QUIET_CHANGE]
+    attached = []
+    for t, change in changes:
+        # The sentence starting nearest the change; ASR sentences can be long, so up to SLIDE_REACH_S away.
+        i = int(np.argmin(np.abs(times - t)))
+        if abs(times[i] - t) > SLIDE_REACH_S:
+            continue
+        if change >= QUIET_CHANGE:
+            attached.append(i)
+        if change > 0:
+            feats["slide"][i] = max(feats["slide"][i], change)
+    if len(changes) >= 2 and strong:
+        near = np.min(np.abs(times[:, None] - np.array(strong)[None, :]), axis=1) <= SLIDE_SNAP_S
+        near[attached] = True
+        feats["slide_quiet"] = (~near).astype(np.float64)
     return feats
 
 

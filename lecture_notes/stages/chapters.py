@@ -10,7 +10,8 @@ dev courses by benchmarks/chapter_model.py) gives the log-odds that a chapter st
   candidate (short, medium and wide blocks);
 - where it falls in the lecture (lectures open with a few minutes of logistics);
 - with slides, a slide change near the sentence start, weighted by how different the new slide is from the
-  previous one (consecutive slides with the same title / similar text are one topic).
+  previous one (consecutive slides with the same title, a "(cont.)" title or similar text are one topic), and a
+  cost where no slide change is near (the slides show the topic going on).
 
 The number of chapters comes from the lecture: dynamic programming picks the boundary set that maximises the summed
 log-odds (each minus a cost) plus a log-normal length prior around ``CHAPTER_SECONDS`` (shorter when slides show
@@ -33,7 +34,8 @@ from lecture_notes.text.summarize import clean_sentence
 from lecture_notes.text.textutil import normalize_term
 from lecture_notes.text.titles import DEFAULT_PARAMS as TITLE_PARAMS, TitleParams, chapter_title
 from lecture_notes.stages.chapter_features import (  # noqa: F401 - re-exported
-    FEATURES, MODEL_WEIGHTS, SLIDE_SNAP_S, _slide_change, boundary_features, boundary_logit, cue_score)
+    FEATURES, MODEL_WEIGHTS, SLIDE_SNAP_S, STRONG_CHANGE, _slide_change, boundary_features, boundary_logit,
+    cue_score, slide_changes, strip_continued)
 from lecture_notes.core.types import ChapterSpan, Sentence, Slide
 
 log = logging.getLogger(__name__)
@@ -42,7 +44,12 @@ __all__ = ["find_chapters", "boundary_scores", "cue_score", "ChapterParams", "CH
 
 CHAPTER_SECONDS = 600.0  # length prior: about one chapter per 10 minutes of speech
 MIN_CHAPTER_SECONDS = 150.0
-W_SLIDE = 4.0  # log-odds a clear slide change adds (no dev lecture has slides to fit it on)
+# Log-odds a clear slide change adds, and those taken where the slides show the topic going on: chosen
+# leave-one-course-out on the 32 dev lectures with the slides make_video.py shows (benchmarks/video_chapters.py;
+# majority of the 18 folds, the other 7 chose 4.0 / 4.0).
+W_SLIDE = 8.0
+W_SLIDE_QUIET = 4.0
+MIN_SLIDE_CHAPTER_SECONDS = 60.0
 EDGE_START_S, EDGE_END_S = 60.0, 30.0
 CAND_MARGIN = 4.0  # boundaries whose gain is below -CAND_MARGIN are left out of the search
 
@@ -54,9 +61,13 @@ class ChapterParams:
     chapter_seconds: float = CHAPTER_SECONDS
     min_chapter_seconds: float = MIN_CHAPTER_SECONDS
     # Boundary model: log-odds = weights[0] + features @ weights[1:] (``chapter_features.FEATURES``), plus
-    # ``w_slide`` x the slide change at that sentence.
+    # ``w_slide`` x the slide change at that sentence, minus ``w_slide_quiet`` where the slides show the topic
+    # going on (no clear slide change near the sentence, in a lecture whose slides change topic).
     weights: Tuple[float, ...] = MODEL_WEIGHTS
     w_slide: float = W_SLIDE
+    w_slide_quiet: float = W_SLIDE_QUIET
+    # Shortest chapter when the slides change topic (``chapter_features`` ``slide_quiet`` is set somewhere).
+    min_slide_chapter_seconds: float = MIN_SLIDE_CHAPTER_SECONDS
     # Boundary selection. "dp": the chapter count comes from the lecture - dynamic programming maximises the
     # summed boundary log-odds minus ``boundary_cost`` each, plus ``prior_weight`` x a log-normal length prior
     # around ``chapter_seconds`` (width ``prior_sigma`` in log units). "greedy": a fixed count from the length.
@@ -74,6 +85,8 @@ DEFAULT_PARAMS = ChapterParams()
 def combine_features(feats: dict, params: ChapterParams = DEFAULT_PARAMS) -> np.ndarray:
     """Log-odds that each sentence opens a chapter, from ``boundary_features`` (index 0 is always -inf)."""
     score = boundary_logit(feats["x"], params.weights) + params.w_slide * feats["slide"]
+    if params.w_slide_quiet and "slide_quiet" in feats:
+        score = score - params.w_slide_quiet * feats["slide_quiet"]
     if len(score):
         score[0] = -np.inf
     return score
@@ -86,15 +99,14 @@ def boundary_scores(sentences: Sequence[Sentence], slides: Sequence[Slide], embe
 
 
 def _n_strong_slide_changes(slides: Sequence[Slide]) -> int:
-    ordered = sorted(slides, key=lambda s: s.start)
-    return sum(_slide_change(a, b, None) >= 0.5 for a, b in zip(ordered, ordered[1:]))
+    return sum(c >= STRONG_CHANGE for _, c in slide_changes(slides))
 
 
 def _title(sents: Sequence[Sentence], slides: Sequence[Slide], start: float, end: float,
            background: List[str], used: set, title_params: TitleParams = TITLE_PARAMS) -> str:
     for s in sorted(slides, key=lambda s: s.start):
-        if start - SLIDE_SNAP_S <= s.start < end - SLIDE_SNAP_S and s.title.strip():
-            title = re.sub(r"\s+", " ", s.title).strip()
+        if start - SLIDE_SNAP_S <= s.start < end - SLIDE_SNAP_S and strip_continued(s.title):
+            title = re.sub(r"\s+", " ", strip_continued(s.title)).strip()
             return title[:80]
     return chapter_title([clean_sentence(s.text) for s in sents], background, used, params=title_params)
 
@@ -188,6 +200,9 @@ def select_boundaries(sents: Sequence[Sentence], feats: dict, slides: Sequence[S
     min_len = min(P.min_chapter_seconds, duration / (k + 2)) if k else P.min_chapter_seconds
     if P.method == "dp":
         min_len = min(P.min_chapter_seconds, 0.5 * target)
+        if "slide_quiet" in feats and np.any(feats["slide_quiet"]):
+            # Slides that change topic mark a short opening or closing part too (a 100-s introduction).
+            min_len = min(min_len, P.min_slide_chapter_seconds)
     times = np.array([s.start for s in sents])
     score = combine_features(feats, P)
     allowed = _allowed(times, duration, min_len, [s.start for s in slides])
