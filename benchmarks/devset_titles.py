@@ -4,8 +4,8 @@
     python benchmarks/devset_titles.py [--out DIR] [--show SUBSTR] [--lectures SUBSTR] [--grid]
 
 Chapters are the leave-one-course-out boundaries of ``devset_loco.loco_chapter_picks`` (the same as
-``devset_eval.py --loco``; computed once and kept in DIR/loco_picks.json with the MiniLM vectors in
-DIR/embeddings.npz). Titles come from the product's own ``chapters._spans`` with each ``TitleParams`` of
+``devset_eval.py --loco``; computed once per version of the boundary code and kept in DIR/loco_picks-<hash>.json,
+the MiniLM vectors in DIR/embeddings.npz). Titles come from the product's own ``chapters._spans`` with each ``TitleParams`` of
 ``devset_loco.title_grid``; for each course the entry with the best mean title ROUGE-L (score.py
 ``title_similarity``: each reference title against the predicted chapter whose start is nearest) on the other
 courses is applied to the held-out course. Prints the shipped defaults' mean, the leave-one-course-out mean and the
@@ -30,7 +30,14 @@ DEVSET = L.ROOT.parent / "shared" / "devset"
 
 def loco_picks(sc, lectures, out: Path) -> dict:
     """Boundary indices per lecture slug, leave-one-course-out, cached in ``out``."""
-    path = out / "loco_picks.json"
+    import hashlib
+
+    # The cache is valid only for the boundary code it was made with: key it by the source of that code.
+    code = b"".join((L.ROOT / f).read_bytes() for f in ("lecture_notes/stages/chapters.py",
+                                                         "lecture_notes/stages/chapter_features.py",
+                                                         "lecture_notes/stages/chunking.py",
+                                                         "benchmarks/chapter_model.py", "benchmarks/devset_loco.py"))
+    path = out / f"loco_picks-{hashlib.sha1(code).hexdigest()[:12]}.json"
     if path.is_file():
         cached = json.loads(path.read_text())
         if all(lec.slug in cached for lec in lectures):
