@@ -5,8 +5,8 @@
 
 Chapters are the leave-one-course-out boundaries of ``devset_loco.loco_chapter_picks`` (the same as
 ``devset_eval.py --loco``; computed once per version of the boundary code and kept in DIR/loco_picks-<hash>.json,
-the MiniLM vectors in DIR/embeddings.npz). Titles come from the product's own ``chapters._spans`` with each ``TitleParams`` of
-``devset_loco.title_grid``; for each course the entry with the best mean title ROUGE-L (score.py
+the MiniLM vectors in DIR/embeddings.npz). Titles come from the product's own ``chapters._spans`` with each
+``TitleParams`` of ``devset_loco.title_grid``; for each course the entry with the best mean title ROUGE-L (score.py
 ``title_similarity``: each reference title against the predicted chapter whose start is nearest) on the other
 courses is applied to the held-out course. Prints the shipped defaults' mean, the leave-one-course-out mean and the
 folds' choices; ``--show`` prints reference and predicted titles of the matching lectures.

@@ -58,8 +58,8 @@ _OF_BAD_HEAD = frozenset("front rest top bottom middle side couple series set so
 _OF_GENERIC_HEADS = frozenset("sense question world history".split())
 _MOD_RE = re.compile(r"(?:al|ic|ive|ous|ar|ent|ant|est|ian|ary)$")
 _TIME_RE = re.compile(r"\b(?:centur(?:y|ies)|years?|decades?|days?|months?|weeks?|\d+(?:th|s)?)\b", re.I)
-_DATE_RE = re.compile(r"(?:(?:early|late|mid|the)[- ])?(?:\w+(?:th|st|nd|rd)|\d+s?)[- ](?:centur(?:y|ies)|years?|decades?)",
-                      re.I)
+_DATE_RE = re.compile(r"(?:(?:early|late|mid|the)[- ])?(?:\w+(?:th|st|nd|rd)|\d+s?)[- ]"
+                      r"(?:centur(?:y|ies)|years?|decades?)", re.I)
 _ADJ_RE = re.compile(r"(?:ed|ing|al|ous|ive|ic|ful|less|able|ible|ly|ian|ish|ese)$")
 # A phrase that opens with a preposition or adverb is not a noun phrase ("back to the radio", "by making a few").
 _PARTICLES = frozenset("down up out off back over away around".split())
