@@ -65,14 +65,7 @@ class Server:
                     self._send(404, {"error": {"message": "not found"}})
 
             def do_POST(self):
-                with outer.lock:
-                    outer.in_flight += 1
-                    outer.max_in_flight = max(outer.max_in_flight, outer.in_flight)
-                try:
-                    self._post()
-                finally:
-                    with outer.lock:
-                        outer.in_flight -= 1
+                self._post()
 
             def _post(self):
                 body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
@@ -97,7 +90,16 @@ class Server:
                 elif kind == "raw":
                     self._send(200, arg)
                 elif kind == "slow":
-                    time.sleep(arg)
+                    # Counted while the request is being "worked on", not while the reply is written: a client
+                    # that has read the reply may start its next request before this handler returns.
+                    with outer.lock:
+                        outer.in_flight += 1
+                        outer.max_in_flight = max(outer.max_in_flight, outer.in_flight)
+                    try:
+                        time.sleep(arg)
+                    finally:
+                        with outer.lock:
+                            outer.in_flight -= 1
                     self._send(200, {"choices": [{"message": {"content": GOOD}}]})
 
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
